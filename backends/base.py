@@ -1,0 +1,38 @@
+"""The one small interface every engine implements.
+
+Like an httpx transport: the selection layer hands a backend a plan and a destination
+path and gets a report back. It never needs to know how the engine works.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Protocol, runtime_checkable
+
+# Called with the fraction done (0.0 to 1.0); cheap, and may be called often.
+ProgressFn = Callable[[float], None]
+
+
+@dataclass
+class RunReport:
+    """What a backend says it did; verification checks the file against the plan, not against this."""
+
+    backend: str
+    written_duration: float | None = None  # seconds of audio the engine wrote (excluding container delay)
+    source_complete: bool = True  # False when the input ended before its declared duration
+    source_end: float | None = None  # where the readable input ended, in output-timeline seconds
+    gaps: list[tuple[float, float]] = field(default_factory=list)  # (start, length) skipped in salvage mode
+    packets: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+@runtime_checkable
+class Backend(Protocol):
+    name: str
+
+    def unsupported_reason(self, plan) -> str | None:
+        """None when this backend can run the plan, else a short reason."""
+
+    def run(self, plan, destination: Path, progress: ProgressFn | None = None) -> RunReport:
+        """Write the plan's output to ``destination`` (a temporary path), or raise a VaxError."""

@@ -1,0 +1,25 @@
+"""A backend for tests, in the spirit of httpx.MockTransport: it runs a function you give it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+from .base import ProgressFn, RunReport
+
+
+class MockBackend:
+    def __init__(self, handler: Callable[[object, Path], RunReport | None], *, name: str = "mock",
+                 unsupported: Callable[[object], str | None] | None = None):
+        self.name = name
+        self._handler = handler
+        self._unsupported = unsupported
+        self.calls: list[tuple[object, Path]] = []
+
+    def unsupported_reason(self, plan) -> str | None:
+        return self._unsupported(plan) if self._unsupported else None
+
+    def run(self, plan, destination: Path, progress: ProgressFn | None = None) -> RunReport:
+        self.calls.append((plan, destination))
+        report = self._handler(plan, destination)
+        return report or RunReport(backend=self.name)

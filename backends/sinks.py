@@ -1,0 +1,231 @@
+"""Where decoded audio goes in a transcode: an FFmpeg encoder + muxer, or libsndfile for PCM.
+
+Both sinks take decoded PyAV frames plus the slice of samples to keep, so the transcode
+loop can trim sample-accurately without knowing which writer sits behind it.
+
+The PCM sink exists for speed: resampling every frame to s16 through swresample costs more
+than decoding it, while numpy does the same conversion (round to nearest, clip, exactly
+like FFmpeg's flt->s16) in one vectorised step, and libsndfile writes it out.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+
+SILENCE_CHUNK = 48000  # samples per silence frame: one second at 48 kHz keeps memory flat
+LAYOUTS = {1: "mono", 2: "stereo", 6: "5.1", 8: "7.1"}
+_INT_SCALE = {np.dtype("int16"): 1 << 15, np.dtype("int32"): 1 << 31}
+
+
+def open_sink(plan, destination: Path):
+    if plan.format.name in SoundfileSink.FORMATS:
+        return SoundfileSink(plan, destination)
+    return EncoderSink(plan, destination)
+
+
+def output_layout(plan, frame) -> str:
+    if plan.channels == plan.track.channels and frame.layout is not None:
+        return frame.layout.name
+    return LAYOUTS.get(plan.channels, "stereo")
+
+
+def silence_like(frame, samples: int):
+    """A frame of zeros in the same format, layout and rate as ``frame``."""
+    import av
+
+    fmt = frame.format
+    channels = len(frame.layout.channels)
+    dtype = frame.to_ndarray().dtype if frame.samples else np.float32
+    shape = (channels, samples) if fmt.is_planar else (1, samples * channels)
+    silent = av.AudioFrame.from_ndarray(np.zeros(shape, dtype=dtype), format=fmt.name, layout=frame.layout.name)
+    silent.sample_rate = frame.sample_rate
+    return silent
+
+
+def slice_frame(frame, start: int, stop: int):
+    """Samples [start, stop) of a frame as a new frame (the whole frame when nothing is cut)."""
+    import av
+
+    if start == 0 and stop == frame.samples:
+        return frame
+    array = frame.to_ndarray()
+    if frame.format.is_planar:
+        part = array[:, start:stop]
+    else:
+        channels = len(frame.layout.channels)
+        part = array[:, start * channels:stop * channels]
+    cut = av.AudioFrame.from_ndarray(np.ascontiguousarray(part), format=frame.format.name, layout=frame.layout.name)
+    cut.sample_rate = frame.sample_rate
+    return cut
+
+
+class _SilenceMixin:
+    def write_silence(self, samples: int, rate: int, like) -> None:
+        while samples > 0:
+            n = min(samples, SILENCE_CHUNK)
+            frame = silence_like(like, n)
+            self.write(frame, 0, n)
+            samples -= n
+
+
+class EncoderSink(_SilenceMixin):
+    """FFmpeg encoder (AAC, MP3, Opus, Vorbis, AC-3, ...) into its muxer."""
+
+    def __init__(self, plan, destination: Path):
+        import av
+
+        self.plan = plan
+        self.output = av.open(str(destination), mode="w", format=plan.format.muxer)
+        self.stream = None
+        self.resampler = None
+        self.samples_out = 0
+        self._av = av
+
+    def _start(self, frame) -> None:
+        av = self._av
+        plan = self.plan
+        options = dict(plan.format.encoder_options)
+        stream = self.output.add_stream(plan.codec, rate=plan.sample_rate, options=options)
+        layout = output_layout(plan, frame)
+        stream.layout = layout
+        if plan.bitrate:
+            stream.bit_rate = plan.bitrate
+        formats = [f.name for f in (stream.codec_context.codec.audio_formats or [])]
+        sample_format = _pick_sample_format(formats, plan.sample_bits)
+        stream.format = sample_format
+        if plan.format.holds_stream_tags:
+            for key, value in plan.tags.items():
+                stream.metadata[key] = value
+        self.stream = stream
+        self.resampler = av.AudioResampler(format=sample_format, layout=layout, rate=plan.sample_rate)
+
+    def write(self, frame, start: int, stop: int) -> None:
+        if self.stream is None:
+            self._start(frame)
+        part = slice_frame(frame, start, stop)
+        part.pts = None
+        for converted in self.resampler.resample(part):
+            self._encode(converted)
+
+    def _encode(self, frame) -> None:
+        frame.pts = self.samples_out
+        frame.time_base = Fraction(1, self.plan.sample_rate)
+        self.samples_out += frame.samples
+        for packet in self.stream.encode(frame):
+            self.output.mux(packet)
+
+    def close(self) -> None:
+        if self.stream is not None:
+            for converted in self.resampler.resample(None):
+                self._encode(converted)
+            for packet in self.stream.encode(None):
+                self.output.mux(packet)
+        self.output.close()
+
+    def abort(self) -> None:
+        try:
+            self.output.close()
+        except Exception:  # already failing: the caller removes the file
+            pass
+
+
+def _pick_sample_format(formats: list[str], bits: int | None) -> str:
+    """The encoder's preferred sample format, honouring a requested bit depth for FLAC/ALAC."""
+    if bits and bits > 16:
+        for name in ("s32", "s32p"):
+            if name in formats:
+                return name
+    for name in formats:
+        return name
+    return "fltp"
+
+
+class SoundfileSink(_SilenceMixin):
+    """PCM WAV and FLAC through libsndfile, fed straight from numpy."""
+
+    FORMATS = {"wav": "WAV", "flac": "FLAC"}
+    SUBTYPES = {16: "PCM_16", 24: "PCM_24", 32: "PCM_32"}
+
+    def __init__(self, plan, destination: Path):
+        import soundfile
+
+        self.plan = plan
+        self.destination = destination
+        self.bits = plan.sample_bits or 16
+        self.dtype = np.dtype("int16") if self.bits == 16 else np.dtype("int32")
+        self.file = soundfile.SoundFile(
+            str(destination), mode="w", samplerate=plan.sample_rate, channels=plan.channels,
+            format=self.FORMATS[plan.format.name], subtype=self.SUBTYPES[self.bits])
+        title = plan.tags.get("title")
+        if title:
+            self.file.title = title
+        self.resampler = None
+        self._needs_resample: bool | None = None
+
+    def _decide(self, frame) -> None:
+        same_rate = frame.sample_rate == self.plan.sample_rate
+        same_channels = len(frame.layout.channels) == self.plan.channels
+        self._needs_resample = not (same_rate and same_channels)
+        if self._needs_resample:
+            import av
+
+            layout = LAYOUTS.get(self.plan.channels, "stereo")
+            self.resampler = av.AudioResampler(format="flt", layout=layout, rate=self.plan.sample_rate)
+
+    def write(self, frame, start: int, stop: int) -> None:
+        if self._needs_resample is None:
+            self._decide(frame)
+        if self._needs_resample:
+            part = slice_frame(frame, start, stop)
+            part.pts = None
+            for converted in self.resampler.resample(part):
+                self._write_array(converted)
+            return
+        self._write_array(frame, start, stop)
+
+    def _write_array(self, frame, start: int = 0, stop: int | None = None) -> None:
+        samples = _interleaved(frame)
+        if start or stop is not None:
+            samples = samples[start:stop]
+        self.file.write(_to_int(samples, self.dtype))
+
+    def close(self) -> None:
+        if self.resampler is not None:
+            for converted in self.resampler.resample(None):
+                self._write_array(converted)
+        self.file.close()
+
+    def abort(self) -> None:
+        try:
+            self.file.close()
+        except Exception:  # already failing: the caller removes the file
+            pass
+
+
+def _interleaved(frame) -> np.ndarray:
+    """(samples, channels) view of a frame, whatever its planar/packed layout."""
+    array = frame.to_ndarray()
+    if frame.format.is_planar:
+        return array.T
+    return array.reshape(-1, len(frame.layout.channels))
+
+
+def _to_int(samples: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """Float or integer samples to int16/int32 the way FFmpeg converts them (round, clip)."""
+    if samples.dtype == dtype:
+        return samples
+    if samples.dtype.kind == "f":
+        scale = _INT_SCALE[dtype]
+        scaled = np.rint(samples * np.float64(scale) if dtype == np.int32 else samples * np.float32(scale))
+        info = np.iinfo(dtype)
+        return np.clip(scaled, info.min, info.max).astype(dtype)
+    if samples.dtype == np.int16 and dtype == np.int32:
+        return samples.astype(np.int32) << 16
+    if samples.dtype == np.int32 and dtype == np.int16:
+        return (samples >> 16).astype(np.int16)
+    if samples.dtype == np.uint8:
+        return ((samples.astype(np.int32) - 128) << (8 if dtype == np.int16 else 24)).astype(dtype)
+    return samples.astype(dtype)

@@ -1,0 +1,281 @@
+"""Look inside a media file: container, streams, durations, start offsets.
+
+``open_media`` is the one place that turns "cannot open this" into a vax error, so the
+probe, the local engine and verification all report the same one-line messages.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import InputNotFound, InputUnreadable, NotMedia, UsageError
+from .policy import TRUSTED_DURATION_DEMUXERS, canonical_codec
+
+# Below this, a start difference between audio and video is timestamp noise, not an offset.
+OFFSET_EPSILON = 0.002
+
+
+@dataclass(frozen=True)
+class AudioTrack:
+    number: int  # 1-based among audio tracks: what --track takes
+    index: int  # the container's stream index
+    codec: str
+    codec_long: str
+    profile: str | None
+    sample_rate: int
+    channels: int
+    layout: str
+    bit_rate: int | None
+    language: str | None
+    title: str | None
+    start: float  # seconds, the container's own start time for this stream
+    offset: float  # seconds after the video (or the file) starts; > 0 means the audio starts late
+    duration: float | None
+    default: bool
+    decodable: bool  # the bundled FFmpeg has a decoder for it
+    duration_exact: bool = True  # the container indexes the duration (False: an estimate, e.g. AVI)
+
+    def describe(self) -> str:
+        parts = [f"track {self.number} (stream #{self.index})", self.codec + (f" {self.profile}" if self.profile else "")]
+        parts.append(f"{self.sample_rate} Hz {self.layout or str(self.channels) + 'ch'}")
+        if self.bit_rate:
+            parts.append(f"{self.bit_rate // 1000} kb/s")
+        if self.language:
+            parts.append(self.language)
+        if self.title:
+            parts.append(repr(self.title))
+        if self.duration is not None:
+            parts.append(f"{self.duration:.3f}s")
+        if abs(self.offset) >= OFFSET_EPSILON:
+            parts.append(f"starts at +{self.offset:.3f}s" if self.offset > 0 else f"starts at {self.offset:.3f}s")
+        if self.default:
+            parts.append("default")
+        if not self.decodable:
+            parts.append("NO LOCAL DECODER")
+        return ", ".join(parts)
+
+
+@dataclass(frozen=True)
+class VideoTrack:
+    index: int
+    codec: str
+    width: int
+    height: int
+    fps: float | None
+    duration: float | None
+    start: float
+
+    def describe(self) -> str:
+        fps = f" {self.fps:.3g} fps" if self.fps else ""
+        dur = f", {self.duration:.3f}s" if self.duration is not None else ""
+        return f"video stream #{self.index}: {self.codec} {self.width}x{self.height}{fps}{dur}"
+
+
+@dataclass(frozen=True)
+class MediaInfo:
+    path: str
+    container: str
+    container_long: str
+    size: int
+    duration: float | None
+    bit_rate: int | None
+    audio: tuple[AudioTrack, ...]
+    video: tuple[VideoTrack, ...]
+    other_streams: int = 0
+    tags: dict[str, str] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def check_input_path(path: str | os.PathLike) -> Path:
+    """Fail early, with a plain message, on paths that are not readable regular files."""
+    p = Path(path)
+    try:
+        st = p.stat()
+    except FileNotFoundError:
+        raise InputNotFound(f"{p}: no such file") from None
+    except PermissionError:
+        raise InputUnreadable(f"{p}: permission denied") from None
+    except OSError as exc:  # ELOOP for symlink loops, ENAMETOOLONG, ...
+        raise InputNotFound(f"{p}: cannot open ({exc.strerror or exc})") from None
+    if stat.S_ISDIR(st.st_mode):
+        raise UsageError(f"{p} is a folder, not a file", hint="give the files inside it, or use a glob")
+    if not stat.S_ISREG(st.st_mode):
+        raise NotMedia(f"{p}: not a regular file")
+    if not os.access(p, os.R_OK):
+        raise InputUnreadable(f"{p}: permission denied")
+    if st.st_size == 0:
+        raise NotMedia(f"{p}: the file is empty (0 bytes)")
+    return p
+
+
+def open_media(path: str | os.PathLike, **options):
+    """av.open for reading, with errors turned into vax errors."""
+    import av  # imported here so `vax --help` stays fast
+
+    p = check_input_path(path)
+    try:
+        return av.open(str(p), mode="r", **options)
+    except av.error.InvalidDataError:
+        raise NotMedia(f"{p}: not a media file vax can read (no known container format found)") from None
+    except PermissionError:
+        raise InputUnreadable(f"{p}: permission denied") from None
+    except FileNotFoundError:
+        raise InputNotFound(f"{p}: no such file") from None
+    except av.error.FFmpegError as exc:
+        raise NotMedia(f"{p}: cannot be opened as media ({_ffmpeg_reason(exc)})") from None
+
+
+def _ffmpeg_reason(exc: Exception) -> str:
+    return getattr(exc, "strerror", None) or str(exc).split(":")[0]
+
+
+def probe(path: str | os.PathLike) -> MediaInfo:
+    container = open_media(path)
+    try:
+        return describe_container(container, str(path))
+    finally:
+        container.close()
+
+
+def describe_container(container, path: str) -> MediaInfo:
+    videos = tuple(_video_track(s) for s in container.streams.video)
+    # The reference "t=0" an editor lines the audio up against: the video's start, else the audio's.
+    starts = [v.start for v in videos]
+    audio_streams = list(container.streams.audio)
+    if not starts:
+        starts = [_seconds(s.start_time, s.time_base) or 0.0 for s in audio_streams]
+    reference = min(starts) if starts else 0.0
+    audio = tuple(_audio_track(n, s, reference, container) for n, s in enumerate(audio_streams, start=1))
+    duration = container.duration / 1_000_000 if container.duration else None
+    size = os.path.getsize(path) if os.path.exists(path) else 0
+    return MediaInfo(
+        path=path,
+        container=container.format.name,
+        container_long=container.format.long_name,
+        size=size,
+        duration=duration,
+        bit_rate=container.bit_rate or None,
+        audio=audio,
+        video=videos,
+        other_streams=len(container.streams) - len(audio) - len(videos),
+        tags={k: v for k, v in container.metadata.items() if isinstance(v, str)},
+    )
+
+
+def _seconds(value, time_base) -> float | None:
+    if value is None or time_base is None:
+        return None
+    return float(value * time_base)
+
+
+_HMS = re.compile(r"^(\d+):(\d{2}):(\d{2}(?:\.\d+)?)$")
+
+
+def stream_duration(stream, container) -> float | None:
+    """A stream's duration: its own field, else Matroska's DURATION tag, else the container's."""
+    own = _seconds(stream.duration, stream.time_base)
+    if own:
+        return own
+    tag = stream.metadata.get("DURATION") or stream.metadata.get("duration")
+    if tag:
+        match = _HMS.match(tag.strip())
+        if match:
+            h, m, s = match.groups()
+            return int(h) * 3600 + int(m) * 60 + float(s)
+    # Only trust the container's duration when this is its only stream with timing.
+    if container.duration and len(container.streams) == 1:
+        return container.duration / 1_000_000
+    if container.duration and not container.streams.video and len(container.streams.audio) == 1:
+        return container.duration / 1_000_000
+    return None
+
+
+def _audio_track(number: int, stream, reference: float, container) -> AudioTrack:
+    ctx = stream.codec_context
+    params = getattr(stream, "codec_parameters", None) if ctx is None else None
+    start = _seconds(stream.start_time, stream.time_base) or 0.0
+    offset = start - reference
+    if abs(offset) < OFFSET_EPSILON:
+        offset = 0.0
+    metadata = stream.metadata
+    if ctx is not None:
+        codec = canonical_codec(ctx.name)
+        codec_long = ctx.codec.long_name
+        rate, channels = ctx.sample_rate, ctx.channels
+        layout = ctx.layout.name if ctx.layout else ""
+        profile = ctx.profile
+        bit_rate = ctx.bit_rate or getattr(stream, "bit_rate", None)
+    else:
+        codec = canonical_codec(getattr(params, "name", None) or metadata.get("codec") or "unknown")
+        codec_long = "no decoder in the bundled FFmpeg"
+        rate = getattr(params, "sample_rate", 0) or 0
+        channels = getattr(params, "channels", 0) or 0
+        layout, profile, bit_rate = "", None, None
+    return AudioTrack(
+        number=number,
+        index=stream.index,
+        codec=codec,
+        codec_long=codec_long,
+        profile=profile if profile and profile != "unknown" else None,
+        sample_rate=rate or 0,
+        channels=channels or 0,
+        layout=layout,
+        bit_rate=bit_rate or None,
+        language=_clean_language(metadata.get("language")),
+        title=metadata.get("title") or metadata.get("handler_name") if _useful_title(metadata) else None,
+        start=round(start, 6),
+        offset=round(offset, 6),
+        duration=stream_duration(stream, container),
+        default=_is_default(stream),
+        decodable=ctx is not None,
+        duration_exact=container.format.name in TRUSTED_DURATION_DEMUXERS,
+    )
+
+
+_GENERIC_HANDLERS = {"soundhandler", "sound media handler", "core media audio", "videohandler", ""}
+
+
+def _useful_title(metadata) -> bool:
+    if metadata.get("title"):
+        return True
+    handler = (metadata.get("handler_name") or "").strip().lower()
+    return handler not in _GENERIC_HANDLERS and not handler.startswith(("isomedia", "apple", "gpac", "mainconcept"))
+
+
+def _clean_language(lang: str | None) -> str | None:
+    if not lang or lang.lower() in ("und", "unknown", "none"):
+        return None
+    return lang
+
+
+def _is_default(stream) -> bool:
+    disposition = getattr(stream, "disposition", None)
+    if disposition is None:
+        return False
+    try:
+        import av
+
+        return bool(disposition & av.stream.Disposition.default)
+    except (AttributeError, TypeError):
+        return False
+
+
+def _video_track(stream) -> VideoTrack:
+    ctx = stream.codec_context
+    rate = stream.average_rate or stream.guessed_rate
+    return VideoTrack(
+        index=stream.index,
+        codec=ctx.name if ctx is not None else "unknown",
+        width=ctx.width if ctx is not None else 0,
+        height=ctx.height if ctx is not None else 0,
+        fps=float(rate) if rate else None,
+        duration=_seconds(stream.duration, stream.time_base),
+        start=_seconds(stream.start_time, stream.time_base) or 0.0,
+    )

@@ -1,0 +1,147 @@
+"""Codec -> container -> copy/transcode policy, as data.
+
+Two tables, read by the planner:
+
+* ``FORMATS``: every output format a user can ask for: its file extension, the FFmpeg muxer,
+  which source codecs it can hold by stream copy (and whether that copy decodes
+  sample-identically), and which encoder a transcode uses.
+* ``NATURAL_FORMAT``: for ``-f auto``, the format a source codec is copied into.
+
+Exactness notes come from measuring each copy on these machines (see the field notes): a
+copy that cannot carry the source's gapless information is still a valid copy, but the plan
+must say so instead of calling it lossless.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+PCM_CODECS = frozenset({
+    "pcm_s16le", "pcm_s24le", "pcm_s32le", "pcm_f32le", "pcm_f64le", "pcm_u8",
+    "pcm_s16be", "pcm_s24be", "pcm_s32be", "pcm_f32be",
+})
+# WAV only stores little-endian PCM; big-endian PCM (from MOV) is transcoded to its LE twin.
+WAV_PCM = frozenset({"pcm_s16le", "pcm_s24le", "pcm_s32le", "pcm_f32le", "pcm_f64le", "pcm_u8"})
+
+
+@dataclass(frozen=True)
+class Format:
+    name: str
+    ext: str
+    muxer: str
+    label: str
+    encoder: str  # PyAV encoder used for a transcode
+    copy_codecs: frozenset[str] = frozenset()
+    # source codec -> why a copy into this container is not sample-identical
+    inexact_copy: dict[str, str] = field(default_factory=dict)
+    lossless: bool = False  # the transcode itself is lossless (FLAC, PCM)
+    default_bitrate: int | None = None
+    holds_start_offset: bool = False  # container can delay a track (edit list / timestamps)
+    holds_stream_tags: bool = False  # per-track language/title survive
+    encoder_options: dict[str, str] = field(default_factory=dict)
+    rates: tuple[int, ...] | None = None  # rates the encoder accepts (None: any)
+
+    def can_copy(self, codec: str) -> bool:
+        return codec in self.copy_codecs
+
+
+_OPUS_RATES = (48000, 24000, 16000, 12000, 8000)
+_MP3_RATES = (44100, 48000, 32000, 22050, 24000, 16000, 11025, 12000, 8000)
+_AC3_RATES = (48000, 44100, 32000)
+
+FORMATS: dict[str, Format] = {
+    f.name: f
+    for f in [
+        Format("m4a", "m4a", "ipod", "AAC in MP4 audio (.m4a)", "aac",
+               copy_codecs=frozenset({"aac", "alac"}), default_bitrate=192_000,
+               holds_start_offset=True, holds_stream_tags=True),
+        Format("aac", "aac", "adts", "raw AAC (ADTS)", "aac", copy_codecs=frozenset({"aac"}),
+               inexact_copy={"aac": "raw ADTS has no edit list, so the 1024 encoder-priming samples "
+                                    "play as a short silence at the start"},
+               default_bitrate=192_000),
+        Format("mp3", "mp3", "mp3", "MP3", "libmp3lame", copy_codecs=frozenset({"mp3"}),
+               default_bitrate=192_000, rates=_MP3_RATES, encoder_options={}),
+        Format("wav", "wav", "wav", "PCM WAV", "pcm_s16le", copy_codecs=WAV_PCM, lossless=True),
+        Format("flac", "flac", "flac", "FLAC", "flac", copy_codecs=frozenset({"flac"}), lossless=True),
+        Format("opus", "opus", "opus", "Opus in Ogg", "libopus", copy_codecs=frozenset({"opus"}),
+               inexact_copy={"opus": "Ogg keeps the Opus pre-skip but not Matroska's end trim, so up to "
+                                     "one packet of padding may follow the end"},
+               default_bitrate=128_000, rates=_OPUS_RATES, holds_stream_tags=True),
+        Format("ogg", "ogg", "ogg", "Vorbis in Ogg", "vorbis",
+               copy_codecs=frozenset({"vorbis", "opus", "flac"}),
+               default_bitrate=192_000, holds_stream_tags=True,
+               encoder_options={"strict": "experimental"}),
+        Format("mka", "mka", "matroska", "Matroska audio (.mka)", "flac",
+               copy_codecs=frozenset({"aac", "alac", "mp3", "mp2", "opus", "vorbis", "flac", "ac3", "eac3",
+                                      "dts", "truehd", *PCM_CODECS}),
+               lossless=True, holds_start_offset=True, holds_stream_tags=True),
+        Format("ac3", "ac3", "ac3", "AC-3", "ac3", copy_codecs=frozenset({"ac3"}),
+               default_bitrate=448_000, rates=_AC3_RATES),
+        Format("eac3", "eac3", "eac3", "E-AC-3", "eac3", copy_codecs=frozenset({"eac3"}),
+               default_bitrate=448_000, rates=_AC3_RATES),
+    ]
+}
+
+# -f auto: the container a source codec is copied into. Anything else goes to .mka,
+# which holds almost every codec unchanged.
+NATURAL_FORMAT: dict[str, str] = {
+    "aac": "m4a",
+    "alac": "m4a",
+    "mp3": "mp3",
+    "opus": "opus",
+    "vorbis": "ogg",
+    "flac": "flac",
+    "ac3": "ac3",
+    "eac3": "eac3",
+    **{codec: "wav" for codec in WAV_PCM},
+}
+FALLBACK_FORMAT = "mka"
+
+# Formats a user can name with -f (ac3/eac3 are reachable through auto, and by name too).
+USER_FORMATS = ("auto", "m4a", "aac", "mp3", "wav", "flac", "opus", "ogg", "mka", "ac3", "eac3")
+
+# Decoder names FFmpeg reports for a codec whose *encoder* name differs (mp3 decodes as mp3float).
+# Encoder names map to the codec they produce, so a plan and a verification compare like with like.
+CODEC_ALIASES = {"mp3float": "mp3", "aac_fixed": "aac", "ac3_fixed": "ac3", "libopus": "opus",
+                 "libmp3lame": "mp3", "libvorbis": "vorbis", "flac": "flac"}
+
+# Demuxers whose per-stream duration comes from an index or exact header (MP4 sample tables,
+# Matroska DURATION tags, FLAC STREAMINFO, WAV data size, Ogg granules). Others (AVI, MPEG-TS,
+# raw ADTS, MP3 without Xing) estimate it, so it cannot be used to detect a truncated input.
+TRUSTED_DURATION_DEMUXERS = frozenset({
+    "mov,mp4,m4a,3gp,3g2,mj2", "matroska,webm", "flac", "wav", "ogg", "w64", "caf",
+})
+
+
+def copy_muxer_options(fmt: Format, source_container: str) -> dict[str, str]:
+    """Muxer options for a stream copy.
+
+    An MP3 copied out of a video container has no LAME header of its own; the muxer would
+    write one claiming encoder delay, and decoders would then drop 529 real samples.
+    Without the header the copy decodes sample-identically. An MP3 file keeps its header.
+    """
+    if fmt.muxer == "mp3" and source_container != "mp3":
+        return {"write_xing": "0"}
+    return {}
+
+
+def canonical_codec(name: str | None) -> str:
+    name = (name or "unknown").lower()
+    return CODEC_ALIASES.get(name, name)
+
+
+def natural_format(codec: str) -> Format:
+    return FORMATS[NATURAL_FORMAT.get(canonical_codec(codec), FALLBACK_FORMAT)]
+
+
+def copy_policy_rows() -> list[tuple[str, str, str]]:
+    """(source codec, -f auto result, note) rows for the README's table."""
+    rows = []
+    for codec, fmt_name in NATURAL_FORMAT.items():
+        if codec.startswith("pcm_") and codec != "pcm_s16le":
+            continue
+        fmt = FORMATS[fmt_name]
+        note = fmt.inexact_copy.get(codec, "bit-exact")
+        rows.append((codec if codec != "pcm_s16le" else "PCM (little-endian)", f".{fmt.ext}", note))
+    rows.append(("anything else", ".mka", "bit-exact"))
+    return rows
