@@ -192,6 +192,16 @@ def _set_stream_tags(out_stream, plan) -> None:
 
 def transcode_track(plan, destination: Path, progress: ProgressFn | None = None) -> RunReport:
     """Decode, place every sample on the output timeline, trim exactly, resample, encode."""
+    if plan.spec.loudness is not None:
+        from .loudness import transcode_normalised  # two passes: measure, then apply
+
+        return transcode_normalised(plan, destination, progress)
+    return decode_into(plan, open_sink(plan, destination), progress)
+
+
+def decode_into(plan, sink, progress: ProgressFn | None = None) -> RunReport:
+    """Decode the plan's range of its track into ``sink``, sample-accurately; close the sink
+    when done, abort it on any error. Sinks take (frame, keep_from, keep_to) slices."""
     report = RunReport(backend="local")
     container, stream = _open_audio_only(plan)
     try:
@@ -200,7 +210,6 @@ def transcode_track(plan, destination: Path, progress: ProgressFn | None = None)
         limit = None if plan.expected_duration is None else round(plan.expected_duration * rate_in)
         if plan.start:
             _seek(container, stream, plan.shift - PREROLL_SECONDS)
-        sink = open_sink(plan, destination)
         cursor = None  # output-timeline position, in input samples, of the next decoded sample
         written = 0
 

@@ -229,7 +229,7 @@ def _audio_track(number: int, stream, reference: float, container) -> AudioTrack
         layout=layout,
         bit_rate=bit_rate or None,
         language=_clean_language(metadata.get("language")),
-        title=metadata.get("title") or metadata.get("handler_name") if _useful_title(metadata) else None,
+        title=_title(metadata),
         start=round(start, 6),
         offset=round(offset, 6),
         duration=stream_duration(stream, container),
@@ -242,11 +242,15 @@ def _audio_track(number: int, stream, reference: float, container) -> AudioTrack
 _GENERIC_HANDLERS = {"soundhandler", "sound media handler", "core media audio", "videohandler", ""}
 
 
-def _useful_title(metadata) -> bool:
-    if metadata.get("title"):
-        return True
-    handler = (metadata.get("handler_name") or "").strip().lower()
-    return handler not in _GENERIC_HANDLERS and not handler.startswith(("isomedia", "apple", "gpac", "mainconcept"))
+def _title(metadata) -> str | None:
+    """Matroska/Ogg keep a "title"; MP4/MOV store it as the track "name" (handler name)."""
+    for key in ("title", "name"):
+        if metadata.get(key):
+            return metadata[key]
+    handler = (metadata.get("handler_name") or "").strip()
+    generic = handler.lower() in _GENERIC_HANDLERS or handler.lower().startswith(
+        ("isomedia", "apple", "gpac", "mainconcept", "l-smash", "mp4v2"))
+    return None if generic else handler
 
 
 def _clean_language(lang: str | None) -> str | None:
