@@ -18,6 +18,7 @@ from .policy import TRUSTED_DURATION_DEMUXERS, canonical_codec
 
 # Below this, a start difference between audio and video is timestamp noise, not an offset.
 OFFSET_EPSILON = 0.002
+PRIMING_MAX = 0.1
 
 
 @dataclass(frozen=True)
@@ -202,14 +203,15 @@ def _audio_track(number: int, stream, reference: float, container) -> AudioTrack
     params = getattr(stream, "codec_parameters", None) if ctx is None else None
     start = _seconds(stream.start_time, stream.time_base) or 0.0
     offset = start - reference
-    if abs(offset) < OFFSET_EPSILON:
+    # Small negative offsets are codec priming (Opus pre-skip, AAC delay), not audio before the video.
+    if abs(offset) < OFFSET_EPSILON or -PRIMING_MAX < offset < 0:
         offset = 0.0
     metadata = stream.metadata
     if ctx is not None:
         codec = canonical_codec(ctx.name)
         codec_long = ctx.codec.long_name
         rate, channels = ctx.sample_rate, ctx.channels
-        layout = ctx.layout.name if ctx.layout else ""
+        layout = _layout_name(ctx)
         profile = ctx.profile
         bit_rate = ctx.bit_rate or getattr(stream, "bit_rate", None)
     else:
@@ -240,6 +242,17 @@ def _audio_track(number: int, stream, reference: float, container) -> AudioTrack
 
 
 _GENERIC_HANDLERS = {"soundhandler", "sound media handler", "core media audio", "videohandler", ""}
+
+
+_PLAIN_LAYOUTS = {1: "mono", 2: "stereo"}
+
+
+def _layout_name(ctx) -> str:
+    """FFmpeg says "1 channels" for an unlabelled layout; people say mono."""
+    name = ctx.layout.name if ctx.layout else ""
+    if not name or name.endswith("channels"):
+        return _PLAIN_LAYOUTS.get(ctx.channels, name)
+    return name
 
 
 def _title(metadata) -> str | None:

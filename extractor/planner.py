@@ -22,6 +22,7 @@ from .timeparse import format_time
 PACKET_SAMPLES = {"aac": 1024, "mp3": 1152, "ac3": 1536, "eac3": 1536, "opus": 960, "vorbis": 2048, "flac": 4096}
 MAX_CHANNELS = {"libmp3lame": 2, "libopus": 2, "vorbis": 2, "ac3": 6, "eac3": 6}
 LOSSY_SOURCE_BITS = 16
+LOSSLESS_CODECS = PCM_CODECS | {"flac", "alac", "truehd", "mlp", "wavpack", "tta"}
 
 
 @dataclass(frozen=True)
@@ -192,9 +193,10 @@ def plan_track(spec: JobSpec, info: MediaInfo, track: AudioTrack, *, several: bo
     tolerance = max(0.05, packet)
     exact = True
     if mode == "copy":
-        if track.codec in fmt.inexact_copy:
+        caveat = fmt.copy_caveat(track.codec, info.container)
+        if caveat:
             exact = False
-            notes.append(fmt.inexact_copy[track.codec])
+            notes.append(caveat)
         if spec.trims:
             exact = False
             tolerance += 2 * packet
@@ -206,7 +208,10 @@ def plan_track(spec: JobSpec, info: MediaInfo, track: AudioTrack, *, several: bo
                 f"the track starts {offset - start:.3f}s after the video, and .{fmt.ext} cannot store that delay: "
                 "the copy starts at the first audio sample (use -f m4a or -f mka to keep it, or --exact to pad it)")
     else:
-        exact = False
+        # A lossless transcode of a lossless source at its own rate, width and channels keeps every sample.
+        exact = (fmt.lossless and track.codec in LOSSLESS_CODECS and rate == track.sample_rate
+                 and channels == track.channels and not spec.trims and spec.loudness is None
+                 and (bits or 16) >= _source_bits(track))
     if spec.bitrate and (mode == "copy" or fmt.lossless):
         notes.append(f"--bitrate is ignored: {fmt.label} is {'a stream copy' if mode == 'copy' else 'lossless'}")
 
@@ -271,6 +276,8 @@ def explain(plan: Plan) -> str:
         reason = _transcode_reason(plan)
         text = (f"transcode: {track.codec.upper()} -> {fmt.label} {quality}, "
                 f"{plan.sample_rate} Hz {plan.channels}ch ({reason})").replace("  ", " ")
+        if plan.sample_exact:
+            text += ", lossless"
     span = ""
     if plan.start or plan.end is not None:
         span = f", {format_time(plan.start)} to {format_time(plan.end) if plan.end is not None else 'end'}"

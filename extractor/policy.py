@@ -32,8 +32,10 @@ class Format:
     label: str
     encoder: str  # PyAV encoder used for a transcode
     copy_codecs: frozenset[str] = frozenset()
-    # source codec -> why a copy into this container is not sample-identical
+    # source codec -> why a copy into this container is not sample-identical...
     inexact_copy: dict[str, str] = field(default_factory=dict)
+    # ...unless the source already sits in this very kind of container (demuxer names)
+    exact_from: frozenset[str] = frozenset()
     lossless: bool = False  # the transcode itself is lossless (FLAC, PCM)
     default_bitrate: int | None = None
     holds_start_offset: bool = False  # container can delay a track (edit list / timestamps)
@@ -44,10 +46,21 @@ class Format:
     def can_copy(self, codec: str) -> bool:
         return codec in self.copy_codecs
 
+    def copy_caveat(self, codec: str, source_container: str) -> str | None:
+        """Why a copy of ``codec`` from ``source_container`` will not decode sample-identically, if so."""
+        if source_container in self.exact_from:
+            return None
+        return self.inexact_copy.get(codec)
+
 
 _OPUS_RATES = (48000, 24000, 16000, 12000, 8000)
 _MP3_RATES = (44100, 48000, 32000, 22050, 24000, 16000, 11025, 12000, 8000)
 _AC3_RATES = (48000, 44100, 32000)
+
+# Measured with FFmpeg 8.1: Matroska and MP4 mark the AC-3 encoder's 256 priming samples
+# (CodecDelay / edit list) and decoders skip them; a raw .ac3 stream has nowhere to say so.
+_RAW_AC3_PRIMING = ("raw AC-3 cannot mark the encoder-priming samples the source container skips "
+                    "(256 with FFmpeg's encoder), so they play as a short near-silence at the start")
 
 FORMATS: dict[str, Format] = {
     f.name: f
@@ -58,7 +71,7 @@ FORMATS: dict[str, Format] = {
         Format("aac", "aac", "adts", "raw AAC (ADTS)", "aac", copy_codecs=frozenset({"aac"}),
                inexact_copy={"aac": "raw ADTS has no edit list, so the 1024 encoder-priming samples "
                                     "play as a short silence at the start"},
-               default_bitrate=192_000),
+               exact_from=frozenset({"aac"}), default_bitrate=192_000),
         Format("mp3", "mp3", "mp3", "MP3", "libmp3lame", copy_codecs=frozenset({"mp3"}),
                default_bitrate=192_000, rates=_MP3_RATES, encoder_options={}),
         Format("wav", "wav", "wav", "PCM WAV", "pcm_s16le", copy_codecs=WAV_PCM, lossless=True),
@@ -66,18 +79,22 @@ FORMATS: dict[str, Format] = {
         Format("opus", "opus", "opus", "Opus in Ogg", "libopus", copy_codecs=frozenset({"opus"}),
                inexact_copy={"opus": "Ogg keeps the Opus pre-skip but not Matroska's end trim, so up to "
                                      "one packet of padding may follow the end"},
-               default_bitrate=128_000, rates=_OPUS_RATES, holds_stream_tags=True),
+               exact_from=frozenset({"ogg"}), default_bitrate=128_000, rates=_OPUS_RATES, holds_stream_tags=True),
         Format("ogg", "ogg", "ogg", "Vorbis in Ogg", "vorbis",
                copy_codecs=frozenset({"vorbis", "opus", "flac"}),
-               default_bitrate=192_000, holds_stream_tags=True,
+               inexact_copy={"vorbis": "Ogg derives the end from granule positions, so the copy can end a "
+                                       "few samples earlier than the source decodes"},
+               exact_from=frozenset({"ogg"}), default_bitrate=192_000, holds_stream_tags=True,
                encoder_options={"strict": "experimental"}),
         Format("mka", "mka", "matroska", "Matroska audio (.mka)", "flac",
                copy_codecs=frozenset({"aac", "alac", "mp3", "mp2", "opus", "vorbis", "flac", "ac3", "eac3",
                                       "dts", "truehd", *PCM_CODECS}),
                lossless=True, holds_start_offset=True, holds_stream_tags=True),
         Format("ac3", "ac3", "ac3", "AC-3", "ac3", copy_codecs=frozenset({"ac3"}),
+               inexact_copy={"ac3": _RAW_AC3_PRIMING},
                default_bitrate=448_000, rates=_AC3_RATES),
         Format("eac3", "eac3", "eac3", "E-AC-3", "eac3", copy_codecs=frozenset({"eac3"}),
+               inexact_copy={"eac3": _RAW_AC3_PRIMING},
                default_bitrate=448_000, rates=_AC3_RATES),
     ]
 }
@@ -94,6 +111,8 @@ NATURAL_FORMAT: dict[str, str] = {
     "ac3": "ac3",
     "eac3": "eac3",
     **{codec: "wav" for codec in WAV_PCM},
+    # Cameras write big-endian PCM in MOV; WAV cannot hold it as is, but the byte-swap is lossless.
+    **{codec: "wav" for codec in PCM_CODECS - WAV_PCM},
 }
 FALLBACK_FORMAT = "mka"
 
@@ -125,6 +144,25 @@ def copy_muxer_options(fmt: Format, source_container: str) -> dict[str, str]:
     return {}
 
 
+MOV_DEMUXER = "mov,mp4,m4a,3gp,3g2,mj2"
+# Codecs whose encoders prime, and whose priming an MP4/MOV source hides with an edit list.
+PRIMED_CODECS = frozenset({"aac", "mp3", "ac3", "eac3"})
+
+
+def inexact_copy_reason(fmt: Format, codec: str, source_container: str) -> str | None:
+    """Why a stream copy of ``codec`` into ``fmt`` will not decode sample-identically, or None.
+
+    Beyond the per-format notes: a stream copy cannot take an MP4 edit list along into another
+    kind of container (measured: AAC, MP3 and AC-3 out of MP4 into .mka gain their priming samples).
+    """
+    if codec in fmt.inexact_copy:
+        return fmt.inexact_copy[codec]
+    if source_container == MOV_DEMUXER and fmt.muxer != "ipod" and codec in PRIMED_CODECS:
+        return (f"the source's edit list hides the {codec} encoder-priming samples and .{fmt.ext} cannot "
+                "take it over by stream copy, so they play as a short near-silence at the start")
+    return None
+
+
 def canonical_codec(name: str | None) -> str:
     name = (name or "unknown").lower()
     return CODEC_ALIASES.get(name, name)
@@ -138,9 +176,12 @@ def copy_policy_rows() -> list[tuple[str, str, str]]:
     """(source codec, -f auto result, note) rows for the README's table."""
     rows = []
     for codec, fmt_name in NATURAL_FORMAT.items():
-        if codec.startswith("pcm_") and codec != "pcm_s16le":
+        if codec.startswith("pcm_") and codec not in ("pcm_s16le", "pcm_s16be"):
             continue
         fmt = FORMATS[fmt_name]
+        if codec == "pcm_s16be":
+            rows.append(("PCM (big-endian, cameras)", ".wav", "lossless byte-order conversion (a transcode)"))
+            continue
         note = fmt.inexact_copy.get(codec, "bit-exact")
         rows.append((codec if codec != "pcm_s16le" else "PCM (little-endian)", f".{fmt.ext}", note))
     rows.append(("anything else", ".mka", "bit-exact"))
