@@ -21,13 +21,14 @@ class ProgressBar:
     def update(self, label: str, fraction: float) -> None:
         if not self.enabled:
             return
+        fraction = max(0.0, min(1.0, fraction))  # estimates can stray outside 0..1; never print -20%
         now = time.monotonic()
         started = self._started.setdefault(label, now)
         if now - started < SHOW_AFTER or (now - self._last_draw < REDRAW_EVERY and fraction < 1.0):
             return
         self._last_draw = now
         width = max(10, min(40, shutil.get_terminal_size((80, 20)).columns - len(label) - 20))
-        filled = int(width * max(0.0, min(1.0, fraction)))
+        filled = int(width * fraction)
         bar = "#" * filled + "-" * (width - filled)
         self.stream.write(f"\r[{bar}] {fraction * 100:5.1f}% {label}")
         self.stream.flush()
