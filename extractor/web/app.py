@@ -1,0 +1,340 @@
+"""The ASGI app behind `vax serve`: the page, its JSON API, uploads, events and downloads.
+
+Every route answers a problem with a short JSON message (``{"error", "message"}``), never
+a traceback page; the Guard in front checks Host, Origin and the access token first.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+from collections.abc import Callable
+from importlib.util import find_spec
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import FileResponse, JSONResponse, Response, StreamingResponse
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from ..errors import (
+    CloudNotAllowed,
+    InputNotFound,
+    InputUnreadable,
+    NotMedia,
+    OutputExists,
+    UsageError,
+    VaxError,
+)
+from ..outputs import TEMP_MARK, remove_quietly
+from . import actions
+from .guard import Guard
+from .jobs import JobRunner
+from .session import FINISHED, Session, new_id
+
+log = logging.getLogger("vax.serve")
+STATIC = Path(__file__).with_name("static")
+DEFAULT_MAX_UPLOAD = 4 * 1024**3  # 4 GiB: a long phone video; bigger files can be added by path
+EVENTS_LIFETIME = 600.0  # seconds before a session-wide event stream ends (the browser reconnects)
+EVENTS_POLL = 0.1
+
+# What the page accepts for upload: video and audio containers FFmpeg reads.
+MEDIA_EXTENSIONS = frozenset((
+    "mp4", "m4v", "mov", "qt", "mkv", "webm", "avi", "wmv", "asf", "flv", "f4v", "mpg", "mpeg", "mpe", "vob",
+    "ts", "mts", "m2ts", "3gp", "3g2", "ogv", "mxf", "dv", "rm", "rmvb", "divx",
+    "mp3", "m4a", "m4b", "aac", "wav", "wave", "flac", "ogg", "oga", "opus", "mka", "ac3", "eac3", "dts", "wma",
+    "aif", "aiff", "aifc", "caf", "amr", "alac", "w64",
+))
+AUDIO_TYPES = {"mp3": "audio/mpeg", "m4a": "audio/mp4", "aac": "audio/aac", "wav": "audio/wav",
+               "flac": "audio/flac", "opus": "audio/ogg", "ogg": "audio/ogg", "mka": "audio/x-matroska",
+               "ac3": "audio/ac3", "eac3": "audio/eac3", "png": "image/png"}
+
+
+class UploadTooLarge(UsageError):
+    label = "upload too large"
+
+
+# Most specific first: the first matching class gives the HTTP status.
+STATUS_OF = {UploadTooLarge: 413, UsageError: 400, InputNotFound: 404, InputUnreadable: 403, NotMedia: 415, OutputExists: 409,
+             CloudNotAllowed: 403}
+JOB_ID = re.compile(r"^j[0-9a-f]{10}$")
+
+
+def create_app(workspace: str | Path, *, token: str, cookie_name: str = "vax_token",
+               extra_hosts: tuple[str, ...] = (), max_upload: int = DEFAULT_MAX_UPLOAD,
+               parallel: int | None = None, stopping: Callable[[], bool] = lambda: False):
+    """The app; ``stopping()`` turns true when the server shuts down, so open event streams end."""
+    session = Session(Path(workspace))
+    runner = JobRunner(session, **({"parallel": parallel} if parallel else {}))
+    web = WebApp(session, runner, token=token, cookie_name=cookie_name, max_upload=max_upload)
+    web.stopping = stopping
+    app = Starlette(routes=web.routes(), exception_handlers={
+        VaxError: _vax_error, HTTPException: _http_error, Exception: _unexpected_error})
+    app.state.session, app.state.runner = session, runner
+    return Guard(app, token=token, cookie_name=cookie_name, extra_hosts=extra_hosts)
+
+
+def message(status: int, label: str, text: str) -> JSONResponse:
+    return JSONResponse({"error": label, "message": text}, status_code=status)
+
+
+async def _vax_error(request: Request, exc: VaxError) -> JSONResponse:
+    status = next((code for cls, code in STATUS_OF.items() if isinstance(exc, cls)), 422)
+    return message(status, exc.label, exc.one_line())
+
+
+async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
+    texts = {404: "no such page or file", 405: "that method is not allowed here"}
+    return message(exc.status_code, "bad request", exc.detail if exc.detail and exc.status_code not in texts
+                   else texts.get(exc.status_code, "bad request"))
+
+
+async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unexpected error in %s %s", request.method, request.url.path)
+    return message(500, "internal error", f"{type(exc).__name__}: {exc} (a bug: the server log has details)")
+
+
+class WebApp:
+    def __init__(self, session: Session, runner: JobRunner, *, token: str, cookie_name: str, max_upload: int):
+        self.session, self.runner = session, runner
+        self.token, self.cookie_name, self.max_upload = token, cookie_name, max_upload
+        self.stopping: Callable[[], bool] = lambda: False
+
+    def routes(self) -> list:
+        return [
+            Route("/", self.index),
+            Mount("/static", StaticFiles(directory=STATIC), name="static"),
+            Route("/favicon.ico", lambda request: Response(status_code=204)),
+            Route("/api/state", self.state),
+            Route("/api/upload/check", self.upload_check, methods=["POST"]),
+            Route("/api/upload", self.upload, methods=["POST"]),
+            Route("/api/files", self.add_path, methods=["POST"]),
+            Route("/api/interpret", self.interpret, methods=["POST"]),
+            Route("/api/run", self.run, methods=["POST"]),
+            Route("/api/jobs/{job_id}/cancel", self.cancel, methods=["POST"]),
+            Route("/api/events", self.events),
+            Route("/api/outputs/{job_id}/{name:path}", self.output),
+            Route("/api/settings", self.settings, methods=["POST"]),
+            Route("/api/credits", self.credits),
+            Route("/api/session", self.clear, methods=["DELETE"]),
+        ]
+
+    # -- the page ---------------------------------------------------------------------------
+    async def index(self, request: Request) -> Response:
+        response = FileResponse(STATIC / "index.html", media_type="text/html; charset=utf-8",
+                                headers={"Cache-Control": "no-store"})
+        # The token came in the URL (or a cookie): keep it in a cookie the page's requests carry.
+        response.set_cookie(self.cookie_name, self.token, httponly=True, samesite="lax", path="/")
+        return response
+
+    async def state(self, request: Request) -> JSONResponse:
+        snapshot = self.session.snapshot()
+        snapshot["limits"] = {"max_upload": self.max_upload, "extensions": sorted(MEDIA_EXTENSIONS)}
+        snapshot["interpreter"] = find_spec("extractor.request") is not None
+        snapshot["cloud_available"] = find_spec("backends.remote") is not None
+        snapshot["workspace"] = str(self.session.root)
+        return JSONResponse(snapshot)
+
+    # -- adding files -----------------------------------------------------------------------
+    def refuse_upload(self, name: str, size: int | None) -> str:
+        """The checked file name, or a refusal with the same wording as the CLI's errors."""
+        safe = safe_file_name(name)
+        extension = Path(safe).suffix.lower().lstrip(".")
+        if extension not in MEDIA_EXTENSIONS:
+            kind = f"the .{extension} type" if extension else "a file without an extension"
+            raise NotMedia(f"{safe}: not a media file vax can read ({kind} is not a video or audio file)")
+        if size is not None and size > self.max_upload:
+            raise UploadTooLarge(f"{safe}: {human_size(size)} is more than this page's upload limit of "
+                                 f"{human_size(self.max_upload)}", hint="add it by its path on this computer instead")
+        return safe
+
+    async def upload_check(self, request: Request) -> JSONResponse:
+        body = await json_body(request)
+        self.refuse_upload(str(body.get("name") or ""), _int_or_none(body.get("size")))
+        return JSONResponse({"ok": True})
+
+    async def upload(self, request: Request) -> JSONResponse:
+        from urllib.parse import unquote
+
+        name = unquote(request.headers.get("x-file-name", ""))
+        declared = _int_or_none(request.headers.get("content-length"))
+        safe = self.refuse_upload(name, declared)
+        file_id = new_id("f")
+        folder = self.session.upload_folder(file_id)
+        folder.mkdir(parents=True, exist_ok=True)
+        destination = folder / safe
+        temp = folder / f".{safe}{TEMP_MARK}upload"
+        received = 0
+        try:
+            # Streamed to disk chunk by chunk, never whole in memory; a local write of one
+            # network chunk does not stall the event loop noticeably.
+            with open(temp, "wb") as sink:  # noqa: ASYNC230
+                async for chunk in request.stream():
+                    received += len(chunk)
+                    if received > self.max_upload:
+                        raise UploadTooLarge(f"{safe}: more than this page's upload limit of "
+                                             f"{human_size(self.max_upload)}",
+                                             hint="add it by its path on this computer instead")
+                    sink.write(chunk)
+            if received == 0:
+                raise NotMedia(f"{safe}: the file is empty (0 bytes)")
+            temp.replace(destination)
+            return JSONResponse(await self._add(destination, safe, "upload", file_id))
+        except (VaxError, ClientDisconnect, OSError):
+            remove_quietly(temp)
+            _remove_tree(folder)
+            raise
+
+    async def add_path(self, request: Request) -> JSONResponse:
+        body = await json_body(request)
+        raw = str(body.get("path") or "").strip()
+        if not raw:
+            raise UsageError("give the path of a file on this computer")
+        path = Path(raw).expanduser()
+        if not path.is_absolute():
+            raise UsageError(f"{raw}: give the full path (starting with /)")
+        from ..mediainfo import check_input_path
+
+        check_input_path(path)
+        return JSONResponse(await self._add(path.resolve(), path.name, "path", new_id("f")))
+
+    async def _add(self, path: Path, name: str, source: str, file_id: str) -> dict:
+        from ..mediainfo import probe
+
+        try:
+            info = await run_in_threadpool(probe, path)
+        except VaxError as exc:  # name the file as the user knows it, not by its place in the workspace
+            if source == "upload":
+                exc.message = exc.message.replace(str(path), name)
+            raise
+        return self.session.add_file(name=name, path=str(path), size=info.size, source=source,
+                                     probe=info.to_dict(), file_id=file_id)
+
+    # -- requests and jobs ------------------------------------------------------------------
+    def _file(self, body: dict) -> dict:
+        file = self.session.file(str(body.get("file_id") or ""))
+        if file is None:
+            raise InputNotFound("no such file in this session; it may have been cleared")
+        return file
+
+    async def interpret(self, request: Request) -> JSONResponse:
+        body = await json_body(request)
+        file = self._file(body)
+        return JSONResponse(await run_in_threadpool(actions.preview, self.session, file, str(body.get("text", ""))))
+
+    async def run(self, request: Request) -> JSONResponse:
+        body = await json_body(request)
+        file = self._file(body)
+        return JSONResponse(await run_in_threadpool(actions.run, self.session, self.runner, file,
+                                                    str(body.get("text", ""))))
+
+    async def cancel(self, request: Request) -> JSONResponse:
+        job_id = request.path_params["job_id"]
+        if self.session.job(job_id) is None:
+            raise InputNotFound(f"no job {job_id} in this session")
+        stopped = await run_in_threadpool(self.runner.cancel, job_id)
+        return JSONResponse({"cancelled": stopped, "job": self.session.job(job_id)})
+
+    async def events(self, request: Request) -> StreamingResponse:
+        """Server-sent events: one ``job`` event per change. With ``?job=ID`` the stream ends with that job."""
+        only = request.query_params.get("job")
+        if only and self.session.job(only) is None:
+            raise InputNotFound(f"no job {only} in this session")
+        return StreamingResponse(self._event_stream(only), media_type="text/event-stream",
+                                 headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+
+    async def _event_stream(self, only: str | None):
+        loop = asyncio.get_running_loop()
+        ends = loop.time() + EVENTS_LIFETIME
+        sent: dict[str, tuple] = {}
+        version = -1
+        yield "retry: 1000\n\n"
+        while loop.time() < ends and not self.stopping():
+            if self.session.version != version:
+                version = self.session.version
+                jobs = self.session.snapshot()["jobs"]
+                if only:
+                    jobs = [j for j in jobs if j["id"] == only]
+                for job in jobs:
+                    mark = (job["status"], job["progress"], len(job["results"]), job.get("message"))
+                    if sent.get(job["id"]) != mark:
+                        sent[job["id"]] = mark
+                        yield f"event: job\ndata: {json.dumps(job)}\n\n"
+                if only and (not jobs or jobs[0]["status"] in FINISHED):
+                    yield "event: end\ndata: {}\n\n"
+                    return
+            await asyncio.sleep(EVENTS_POLL)
+
+    async def output(self, request: Request) -> Response:
+        job_id, name = request.path_params["job_id"], request.path_params["name"]
+        if not JOB_ID.match(job_id) or "/" in name or "\\" in name or name in ("", ".", ".."):
+            raise UsageError("refused: that path leads outside the workspace's outputs")
+        folder = self.session.job_folder(job_id).resolve()
+        path = (folder / name).resolve()
+        if path.parent != folder or TEMP_MARK in name:
+            raise UsageError("refused: that path leads outside the workspace's outputs")
+        if not path.is_file():
+            raise InputNotFound(f"no output {name} for job {job_id}")
+        media_type = AUDIO_TYPES.get(path.suffix.lower().lstrip("."), "application/octet-stream")
+        download = request.query_params.get("download")
+        return FileResponse(path, media_type=media_type, filename=name if download else None,
+                            content_disposition_type="attachment" if download else "inline")
+
+    async def settings(self, request: Request) -> JSONResponse:
+        body = await json_body(request)
+        if "cloud" in body:
+            if not isinstance(body["cloud"], bool):
+                raise UsageError("cloud must be true or false")
+            self.session.set_setting("cloud", body["cloud"])
+        return JSONResponse(self.session.snapshot()["settings"])
+
+    async def credits(self, request: Request) -> JSONResponse:
+        return JSONResponse({"credits": await run_in_threadpool(actions.credits_text, self.session)})
+
+    async def clear(self, request: Request) -> JSONResponse:
+        await run_in_threadpool(self.runner.cancel_all)
+        self.session.clear()
+        return JSONResponse({"cleared": True})
+
+
+async def json_body(request: Request) -> dict:
+    try:
+        body = await request.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise UsageError("the request body must be JSON") from None
+    if not isinstance(body, dict):
+        raise UsageError("the request body must be a JSON object")
+    return body
+
+
+def safe_file_name(name: str) -> str:
+    """The last part of a name, with control and path characters replaced; never empty or hidden."""
+    base = re.split(r"[/\\]", name or "")[-1]
+    base = re.sub(r"[\x00-\x1f\x7f:*?\"<>|]+", "_", base).strip(" .")
+    if not base:
+        raise UsageError("the file has no usable name")
+    return base[:200]
+
+
+def human_size(size: int) -> str:
+    from ..cli import _human_size
+
+    return _human_size(size)
+
+
+def _int_or_none(value) -> int | None:
+    try:
+        return int(value) if value is not None else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _remove_tree(folder: Path) -> None:
+    import shutil
+
+    shutil.rmtree(folder, ignore_errors=True)

@@ -1,0 +1,175 @@
+"""`vax serve` end to end in a real headless Chromium, driven by Playwright.
+
+A user's path: open the page, add a phone video, type "just the audio as mp3 please", wait for
+the result, download it; then refine it twice. The downloads are checked by codec, duration
+and FFT (the right track). Screenshots of the empty page and of a finished result are saved
+in the test's output folder, to look at.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from importlib.util import find_spec
+from pathlib import Path
+
+import pytest
+
+from fixtures.generate import Tone, Video, decode_track, dominant_freq, make_media
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+TOKEN = "browser-test-token-42"
+RESULT_TIMEOUT = 90_000  # ms; a 3 s MP3 encode takes well under a second, but CI machines are shared
+
+if not Path(CHROMIUM).exists():
+    pytest.skip("the chromium package is not installed (see .ci/apt-packages)", allow_module_level=True)
+if find_spec("playwright") is None:
+    pytest.skip("Playwright for Python is not installed (the dev extra has it)", allow_module_level=True)
+if find_spec("extractor.request") is None:
+    pytest.skip("extractor.request (the request interpreter) is not in this checkout yet", allow_module_level=True)
+
+from playwright.sync_api import expect, sync_playwright
+
+
+@pytest.fixture
+def server(tmp_path):
+    """`vax serve` on a free loopback port, as a user starts it: yields the URL it printed."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT_ROOT), env.get("PYTHONPATH")]))
+    process = subprocess.Popen(
+        [sys.executable, "-c", "from extractor.cli import main; main()", "serve", "--port", "0",
+         "--workspace", str(tmp_path / "workspace"), "--token", TOKEN],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path)
+    url = None
+    for line in process.stdout:
+        if "open http" in line:
+            url = line.split("open ", 1)[1].strip()
+            break
+    if url is None:
+        process.kill()
+        pytest.fail(f"vax serve did not start: {process.stderr.read()}")
+    yield url
+    process.terminate()
+    try:
+        process.wait(10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+@pytest.fixture
+def page(tmp_path):
+    with sync_playwright() as driver:
+        browser = driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        context = browser.new_context(accept_downloads=True, viewport={"width": 1100, "height": 900})
+        tab = context.new_page()
+        problems = []
+        tab.on("pageerror", lambda error: problems.append(str(error)))
+        yield tab
+        browser.close()
+        assert not problems, f"JavaScript errors on the page: {problems}"
+
+
+def phone_video(folder: Path) -> Path:
+    """Like a phone clip, but with a second (commentary) track so "the right track" means something."""
+    return make_media(folder / "phone video.mp4", duration=3.0, video=Video(), tones=[
+        Tone(440, language="eng", default=True), Tone(660, language="eng", title="Commentary", default=False)])
+
+
+def download(page, link, folder: Path) -> Path:
+    with page.expect_download() as info:
+        link.click()
+    target = folder / info.value.suggested_filename
+    info.value.save_as(target)
+    return target
+
+
+def audio_facts(path: Path) -> tuple[str, float, float]:
+    import av
+
+    with av.open(str(path)) as container:
+        codec = container.streams.audio[0].codec_context.name
+    samples, rate = decode_track(path)
+    return codec, samples.shape[1] / rate, dominant_freq(samples, rate)
+
+
+def test_drop_a_video_ask_for_mp3_download_refine(server, page, tmp_path):
+    shots = tmp_path / "screenshots"
+    shots.mkdir()
+    downloads = tmp_path / "downloads"
+    downloads.mkdir()
+    video = phone_video(tmp_path)
+
+    page.goto(server)
+    expect(page.get_by_role("heading", name="Add videos")).to_be_visible()
+    assert "token=" not in page.url  # the token moved into a cookie
+    page.screenshot(path=shots / "empty.png", full_page=True)
+    assert_every_control_is_labelled(page)
+
+    page.set_input_files("#file-input", str(video))
+    card = page.locator("article.file")
+    expect(card).to_have_count(1, timeout=30_000)
+    expect(card.locator("table.tracks tbody tr")).to_have_count(2)
+    expect(card.locator("table.tracks")).to_contain_text("Commentary")
+
+    request = page.get_by_label("What do you want from phone video.mp4?")
+    expect(request).to_be_focused()
+    request.fill("just the audio as mp3 please")
+    expect(card.locator(".understood")).to_contain_text("mp3", ignore_case=True, timeout=10_000)
+    expect(card.locator(".preview")).to_contain_text("phone video.mp3")
+    page.keyboard.press("Enter")
+
+    results = card.locator(".result")
+    expect(results).to_have_count(1, timeout=RESULT_TIMEOUT)
+    expect(card.locator(".job .status").first).to_have_text("done")
+    expect(results.first.locator("img.wave")).to_be_visible()
+    assert results.first.locator("img.wave").evaluate("img => img.naturalWidth") > 0
+    expect(results.first.locator("audio")).to_have_count(1)
+    expect(results.first).to_contain_text("Re-encoded")
+    page.screenshot(path=shots / "result.png", full_page=True)
+
+    first = download(page, results.first.get_by_role("link", name="Download phone video.mp3"), downloads)
+    codec, duration, freq = audio_facts(first)
+    assert first.name == "phone video.mp3" and codec.startswith("mp3")
+    assert abs(duration - 3.0) < 0.1 and abs(freq - 440) < 5
+
+    # Refine: the follow-up builds on the last job of this file.
+    request.fill("now only the first second")
+    expect(card.locator(".understood")).not_to_be_empty(timeout=10_000)
+    card.get_by_role("button", name="Run").click()
+    expect(results).to_have_count(2, timeout=RESULT_TIMEOUT)
+    second = download(page, results.first.get_by_role("link", name="Download phone video.mp3"), downloads / "2")
+    codec, duration, freq = audio_facts(second)
+    assert codec.startswith("mp3") and abs(duration - 1.0) < 0.06 and abs(freq - 440) < 5
+
+    request.fill("as flac instead")
+    page.keyboard.press("Enter")
+    expect(results).to_have_count(3, timeout=RESULT_TIMEOUT)
+    third = download(page, results.first.get_by_role("link", name="Download phone video.flac"), downloads)
+    codec, duration, freq = audio_facts(third)
+    assert codec == "flac" and abs(duration - 1.0) < 0.06 and abs(freq - 440) < 5
+    page.screenshot(path=shots / "refined.png", full_page=True)
+
+    # The session survives a reload of the page.
+    page.reload()
+    expect(page.locator("article.file .result")).to_have_count(3)
+
+
+def assert_every_control_is_labelled(page) -> None:
+    unlabelled = page.evaluate("""() => [...document.querySelectorAll('button, input, a[href], audio, progress')]
+        .filter(el => {
+            const label = el.getAttribute('aria-label') || (el.labels && [...el.labels].map(l => l.textContent).join(''))
+                || el.textContent;
+            return !(label && label.trim());
+        }).map(el => el.outerHTML)""")
+    assert unlabelled == []
+    # Keyboard: Tab reaches the file chooser button, the path field and the cloud switch.
+    reached = []
+    for _ in range(12):
+        page.keyboard.press("Tab")
+        reached.append(page.evaluate("document.activeElement.id || document.activeElement.textContent"))
+    assert "choose" in reached and "path-input" in reached and "cloud" in reached
