@@ -25,6 +25,9 @@ class RunReport:
     gaps: list[tuple[float, float]] = field(default_factory=list)  # (start, length) skipped in salvage mode
     packets: int = 0
     notes: list[str] = field(default_factory=list)
+    # A backend that learns the output's codec/rate/channels only while running (the cloud renders
+    # first) returns the plan it really carried out; verification then checks against that plan.
+    effective_plan: object | None = None
 
 
 @runtime_checkable

@@ -26,11 +26,17 @@ def choose_backend(plan, backends: dict) -> tuple[object, str]:
 
     if not local_problem:
         return local, "local engine handles this track"
-    if remote is None or remote.unsupported_reason(plan):
-        raise UnsupportedCodec(f"{plan.source.path}: track {plan.track.number}: {local_problem}")
+    where = f"{plan.source.path}: track {plan.track.number}: {local_problem}"
+    if remote is None:
+        raise UnsupportedCodec(where)
+    remote_problem = remote.unsupported_reason(plan)
+    if remote_problem:
+        raise UnsupportedCodec(f"{where}; the cloud backend cannot take it either: {remote_problem}")
     if not spec.allow_cloud:
+        # Uploading someone's media is their decision: say what the cloud would do and how to say yes.
+        offer = getattr(remote, "describe_offer", None)
+        how = getattr(remote, "how_to_allow", None)
         raise CloudNotAllowed(
-            f"{plan.source.path}: track {plan.track.number}: {local_problem}; the NemoVideo cloud backend "
-            "could convert it, but that uploads the file",
-            hint="allow it with --allow-cloud")
-    return remote, f"cloud fallback: {local_problem}"
+            f"{where}; " + (offer(plan) if offer else "the cloud backend could convert it, but that uploads the file"),
+            hint=how() if how else "allow it with --allow-cloud")
+    return remote, f"cloud fallback: {local_problem}; uploads allowed"
