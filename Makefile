@@ -29,5 +29,27 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check extractor backends fixtures tests
 
+# Side-by-side benchmarks against Debian's ffmpeg CLI (the reference, installed here if missing),
+# moviepy and pydub; inputs are cached in ~/.cache/vax-bench. Writes benchmarks/RESULTS.md.
+BENCH_STAMP := $(VENV)/.bench-installed
+
+$(BENCH_STAMP): $(STAMP) pyproject.toml
+	$(PY) -m pip install --quiet -e '.[dev,bench]'
+	touch $(BENCH_STAMP)
+
+bench: $(BENCH_STAMP)
+	@command -v ffmpeg >/dev/null || { SUDO=$$( [ "$$(id -u)" -ne 0 ] && echo sudo ); \
+		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq ffmpeg; }
+	$(PY) -m benchmarks.run $(BENCH_ARGS)
+	$(PY) -m benchmarks.report
+
+# Coverage-guided fuzzing of probe and extract (atheris); outside the test suite's time budget.
+# Findings (inputs that crash, hang or leave files) land in .fuzz/artifacts/.
+FUZZ_SECONDS ?= 300
+
+fuzz: $(STAMP)
+	$(PY) -m pip install --quiet 'atheris>=2.3'
+	$(PY) fuzz/atheris_harness.py -max_total_time=$(FUZZ_SECONDS) -timeout=30 -rss_limit_mb=2048 $(FUZZ_ARGS)
+
 clean:
 	rm -rf $(VENV) $(DEMO) .pytest_cache
