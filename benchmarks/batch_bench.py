@@ -106,7 +106,8 @@ def main(argv: list[str] | None = None) -> int:
                 others.append(busy_elsewhere)
         one, many = statistics.median(serial), statistics.median(parallel)
         print(f"-f {fmt:<5} jobs=1 median {one:6.2f}s  jobs={args.jobs} median {many:6.2f}s  "
-              f"speed-up {one / many:.2f}x   (jobs=1 {_list(serial)}; jobs={args.jobs} {_list(parallel)}; "
+              f"speed-up {one / many:.2f}x (best of each: {min(serial) / min(parallel):.2f}x)   "
+              f"(jobs=1 {_list(serial)}; jobs={args.jobs} {_list(parallel)}; "
               f"cores used by other processes meanwhile: median {statistics.median(others):.2f}, "
               f"max {max(others):.2f})")
     print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")

@@ -25,7 +25,7 @@ def odd_files(tmp_path_factory, media):
 ERRORS = [
     # (arguments, exit code, text the one line must contain)
     (["extract", "missing.mp4"], 3, "missing.mp4: no such file"),
-    (["extract", "a folder"], 2, "is a folder, not a file"),
+    (["extract", "a folder"], 3, "the folder has no files"),
     (["extract", "notes.mp4"], 4, "not a media file"),
     (["extract", "empty.mp4"], 4, "the file is empty (0 bytes)"),
     (["extract", "silent.mp4"], 5, "has no audio track"),
