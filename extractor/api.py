@@ -105,6 +105,8 @@ def run_plan(plan: Plan, backends: dict, progress: JobProgress | None = None) ->
     on_progress = (lambda fraction: progress(plan, fraction)) if progress else None
     with atomic_output(plan.output, overwrite=plan.spec.overwrite) as temp:
         report = backend.run(plan, temp, on_progress)
+        if report.effective_plan is not None:
+            plan = report.effective_plan
         if not report.source_complete:
             if not plan.spec.salvage:
                 raise DamagedInput(f"{plan.source.path}: the input ended early",

@@ -8,6 +8,7 @@ inside commands, so `vax --help` answers instantly.
 from __future__ import annotations
 
 import json
+import os
 import signal
 import sys
 import traceback
@@ -15,6 +16,7 @@ import traceback
 import click
 
 from . import __version__
+from .batch import BatchSettings, batch_options, expand_inputs
 from .errors import InternalError, Interrupted, VaxError, exit_code_table
 from .jobspec import JobSpec
 from .policy import USER_FORMATS
@@ -95,7 +97,7 @@ def _debug_of(ctx: click.Context, local: bool) -> bool:
 # -- probe ------------------------------------------------------------------------------
 
 @cli.command()
-@click.argument("file", type=click.Path(path_type=str))
+@click.argument("file", type=click.Path(path_type=str, readable=False))
 @click.option("--json", "as_json", is_flag=True, help="Print the probe as JSON.")
 @click.option("--debug", is_flag=True, hidden=True)
 @click.pass_context
@@ -167,7 +169,17 @@ def extract_options(func):
         click.option("--drop-offset", is_flag=True,
                      help="Start the output at the first audio sample even if the track starts after the video."),
         click.option("--salvage", is_flag=True, help="Keep every readable part of a damaged or truncated input."),
+        click.option("--loudness", type=float, metavar="LUFS",
+                     help="Normalise to this integrated loudness (EBU R128, two-pass, true peak under -1.5 dBTP), "
+                          "e.g. -16 (podcast) or -23 (broadcast)."),
         click.option("--overwrite", is_flag=True, help="Replace existing output files."),
+        click.option("--backend", type=click.Choice(["auto", "local", "remote"]), default="auto",
+                     show_default=True, help="auto runs locally, and in the cloud only what the local engine "
+                                             "cannot decode (with --allow-cloud)."),
+        click.option("--allow-cloud", is_flag=True,
+                     help="Allow uploading the input to NemoVideo when the local engine cannot decode it "
+                          "(or set VAX_ALLOW_CLOUD=1)."),
+        click.option("--remote-url", help="NemoVideo service URL (default: $VAX_REMOTE_URL, else production)."),
     ]
     for option in reversed(options):
         func = option(func)
@@ -184,29 +196,60 @@ def spec_from_options(input_path: str, kw: dict) -> JobSpec:
         channels=int(kw["channels"]) if kw.get("channels") else None,
         sample_bits=int(kw["sample_bits"]) if kw.get("sample_bits") else None,
         exact=kw.get("exact", False), keep_offset=not kw.get("drop_offset", False),
-        salvage=kw.get("salvage", False), overwrite=kw.get("overwrite", False),
+        salvage=kw.get("salvage", False), overwrite=kw.get("overwrite", False), loudness=kw.get("loudness"),
+        backend=kw.get("backend") or "auto", allow_cloud=_cloud_permission(kw), remote_url=kw.get("remote_url"),
     )
 
 
+def _cloud_permission(kw: dict) -> bool:
+    """--allow-cloud, or the user's standing permission (env or config file); never on by default."""
+    from .cli_remote import standing_cloud_permission
+
+    return bool(kw.get("allow_cloud")) or standing_cloud_permission()
+
+
 @cli.command()
-@click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=str))
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=str, readable=False))
 @extract_options
 @click.option("--dry-run", is_flag=True, help="Show the plan and the job spec, write nothing.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON result per job on stdout.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
 @click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
+@batch_options
 @click.pass_context
 def extract(ctx: click.Context, inputs: tuple[str, ...], dry_run: bool, as_json: bool, quiet: bool,
-            debug: bool, **kw) -> None:
-    """Extract the audio of each INPUT into its own file, verified."""
+            debug: bool, recursive: bool, jobs: int | None, skip_existing: bool, **kw) -> None:
+    """Extract the audio of each INPUT (files, folders, patterns) into its own file, verified.
+
+    Several inputs run in parallel (one process per core) and resume: an output that already
+    exists and verifies is skipped, one that does not verify is left alone and reported
+    (exit 8); --overwrite redoes both. Non-media files are skipped with a note. A single
+    file keeps the plain rule: an existing output is an error (exit 8) unless
+    --skip-existing. A batch exits 0 when nothing failed, else with the failures' common
+    exit code, or 1 when they differ; Ctrl-C stops it (130) keeping finished outputs.
+    """
     debug = _debug_of(ctx, debug)
-    code = run_jobs([lambda path=path: spec_from_options(path, kw) for path in inputs],
-                    dry_run=dry_run, as_json=as_json, quiet=quiet, debug=debug)
+    output = kw.get("output")
+    found = expand_inputs(inputs, recursive=recursive,
+                          exclude=output if output and "{" not in output and output.endswith(("/", "\\")) else None)
+    batch = BatchSettings(jobs=jobs, skip_existing=skip_existing, many=found.many, skipped=found.skipped,
+                          problems=found.problems)
+    code = run_jobs([lambda path=path: spec_from_options(path, kw) for path in found.files],
+                    dry_run=dry_run, as_json=as_json, quiet=quiet, debug=debug, batch=batch)
     sys.exit(code)
 
 
-def run_jobs(make_specs, *, dry_run: bool, as_json: bool, quiet: bool, debug: bool) -> int:
-    """Run one job per spec factory, reporting each; the exit code is the first failure's."""
+def run_jobs(make_specs, *, dry_run: bool, as_json: bool, quiet: bool, debug: bool,
+             batch: BatchSettings | None = None) -> int:
+    """Run one job per spec factory, reporting each; the exit code is the first failure's.
+
+    With ``batch`` settings and several jobs (or a folder/pattern, or --skip-existing), the
+    jobs run in parallel worker processes instead (``extractor.batch.run_batch``).
+    """
+    if batch is not None and not dry_run and batch.applies(len(make_specs)):
+        from .batch import run_batch
+
+        return run_batch(make_specs, batch, as_json=as_json, quiet=quiet, debug=debug)
     from .progress import ProgressBar
 
     bar = ProgressBar(enabled=None if not (quiet or as_json) else False)
@@ -231,6 +274,8 @@ def run_jobs(make_specs, *, dry_run: bool, as_json: bool, quiet: bool, debug: bo
         code = run_guarded(body, debug=debug, report=report)
         bar.clear()
         codes.append(code)
+        if code == Interrupted.exit_code:
+            break  # the user asked to stop: start no further jobs
     failures = [c for c in codes if c]
     return failures[0] if failures else 0
 
@@ -272,13 +317,18 @@ def _print_result(result, *, as_json: bool, quiet: bool) -> None:
         f"  {result.plan.explanation}\n"
         f"  verified: {v.codec} {v.sample_rate} Hz {v.channels}ch, {v.duration:.3f}s"
         + (f" (+{v.start_offset:.3f}s start offset)" if v.start_offset else "")
+        + (f", {v.loudness_lufs:.1f} LUFS" if v.loudness_lufs is not None else "")
         + f", {_human_size(v.size)}; {result.backend} backend, {result.elapsed:.2f}s")
     for note in result.notes:
         click.echo(f"  note: {note}")
+    for at, length in result.gaps:
+        click.echo(f"  gap: {length:.3f}s missing at {at:.3f}s")
 
 
 def main() -> None:
     signal.signal(signal.SIGTERM, _on_sigterm)
+    # numpy's OpenBLAS starts a thread pool at import (~50 ms here); vax never does linear algebra.
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     try:
         cli.main(prog_name="vax", standalone_mode=True)
     except KeyboardInterrupt:  # Ctrl-C outside a job (e.g. while click parses)
@@ -286,6 +336,15 @@ def main() -> None:
         sys.exit(Interrupted.exit_code)
 
 
-if __name__ == "__main__":  # pragma: no cover
-    main()
 
+
+# `vax serve`: the local web page
+from .cli_serve import serve
+
+cli.add_command(serve)
+
+from .cli_remote import credits  # noqa: E402  (`vax credits`: the cloud account's balance)
+cli.add_command(credits)
+
+from .cli_do import do  # noqa: E402  (`vax do "REQUEST"`: plain-language requests)
+cli.add_command(do)

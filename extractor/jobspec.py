@@ -69,6 +69,7 @@ class JobSpec:
     backend: str = "auto"
     allow_cloud: bool = False
     salvage: bool = False
+    remote_url: str | None = None  # the cloud service's base URL (None: VAX_REMOTE_URL, config, production)
 
     def __post_init__(self):
         if not self.input:
@@ -150,7 +151,8 @@ class JobSpec:
         track_keys = {"track": "number", "lang": "language", "language": "language", "title": "title",
                       "all_tracks": "all"}
         selection = {track_keys[k]: options.pop(k) for k in list(options) if k in track_keys}
-        selection = {k: v for k, v in selection.items() if v not in (None, False, "")}
+        # Not `v not in (None, False, "")`: 0 == False, and --track 0 must be refused, not ignored.
+        selection = {k: v for k, v in selection.items() if v is not None and v is not False and v != ""}
         for name in ("start", "end", "duration"):
             if name in options:
                 options[name] = parse_time(options[name])

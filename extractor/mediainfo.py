@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import InputNotFound, InputUnreadable, NotMedia, UsageError
+from .errors import DamagedInput, InputNotFound, InputUnreadable, NotMedia, UsageError
 from .policy import TRUSTED_DURATION_DEMUXERS, canonical_codec
 
 # Below this, a start difference between audio and video is timestamp noise, not an offset.
@@ -121,9 +121,14 @@ def open_media(path: str | os.PathLike, **options):
     import av  # imported here so `vax --help` stays fast
 
     p = check_input_path(path)
+    options.setdefault("metadata_errors", "replace")  # a tag that is not UTF-8 must not stop the job
     try:
         return av.open(str(p), mode="r", **options)
     except av.error.InvalidDataError:
+        if _looks_like_unfinished_mp4(p):
+            raise DamagedInput(
+                f"{p}: an MP4/MOV without its index (moov): the recording was cut off before it was finished",
+                hint="vax cannot rebuild a missing index; a repair tool such as untrunc can") from None
         raise NotMedia(f"{p}: not a media file vax can read (no known container format found)") from None
     except PermissionError:
         raise InputUnreadable(f"{p}: permission denied") from None
@@ -131,6 +136,16 @@ def open_media(path: str | os.PathLike, **options):
         raise InputNotFound(f"{p}: no such file") from None
     except av.error.FFmpegError as exc:
         raise NotMedia(f"{p}: cannot be opened as media ({_ffmpeg_reason(exc)})") from None
+
+
+def _looks_like_unfinished_mp4(path: Path) -> bool:
+    """ISO media boxes at the start, yet FFmpeg found no index: the moov was never written."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(8)
+    except OSError:
+        return False
+    return len(head) == 8 and head[4:8] in (b"ftyp", b"mdat", b"wide", b"free", b"skip")
 
 
 def _ffmpeg_reason(exc: Exception) -> str:

@@ -32,6 +32,8 @@ def check_destination(output: Path, source: Path, overwrite: bool) -> None:
     if output.exists() and not overwrite:
         raise OutputExists(f"{output} already exists", hint="use --overwrite to replace it")
     folder = output.parent
+    if folder.exists() and not folder.is_dir():
+        raise OutputError(f"cannot write into {folder}: it is a file, not a folder")
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

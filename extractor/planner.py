@@ -149,7 +149,15 @@ def _format_from_output_name(output: str | None) -> Format | None:
 def plan_jobs(spec: JobSpec, info: MediaInfo) -> list[Plan]:
     tracks = select_tracks(spec, info)
     several = len(tracks) > 1
-    return [plan_track(spec, info, track, several=several) for track in tracks]
+    plans = [plan_track(spec, info, track, several=several) for track in tracks]
+    # A template without {track} can give two tracks one name: the second would fail half way
+    # (or, with --overwrite, silently replace the first), so refuse before writing anything.
+    outputs = [p.output for p in plans]
+    for output in outputs:
+        if outputs.count(output) > 1:
+            raise UsageError(f"several tracks would be written to the same file {output}",
+                             hint="put {track} in the output template")
+    return plans
 
 
 def plan_track(spec: JobSpec, info: MediaInfo, track: AudioTrack, *, several: bool = False) -> Plan:
@@ -158,7 +166,10 @@ def plan_track(spec: JobSpec, info: MediaInfo, track: AudioTrack, *, several: bo
     if spec.output and "{" not in spec.output and _format_from_output_name(spec.output) not in (None, fmt):
         raise UsageError(f"output name {spec.output!r} does not match the requested format {fmt.name}")
 
-    copy = fmt.can_copy(track.codec) and not spec.wants_reencode
+    # PCM has no codec frames to respect, and its demuxer's packets are ~85 ms: a PCM range goes
+    # through the sample-accurate path instead, which is just as lossless.
+    pcm_cut = spec.trims and track.codec in PCM_CODECS
+    copy = fmt.can_copy(track.codec) and not spec.wants_reencode and not pcm_cut
     mode = "copy" if copy else "transcode"
 
     # The timeline: keep the track's offset from the video (t=0 lines up with the video),
@@ -249,7 +260,8 @@ def _encoder_settings(spec: JobSpec, fmt: Format, track: AudioTrack, notes: list
     bitrate = None
     if not fmt.lossless:
         default = fmt.default_bitrate or 192_000
-        bitrate = spec.bitrate or (default if channels <= 2 else default * channels // 2)
+        # Defaults are for stereo: scale with the channel count (mono needs half, 5.1 three times).
+        bitrate = spec.bitrate or max(64_000, default * channels // 2)
     return codec, rate, channels, bitrate, bits
 
 
@@ -290,6 +302,8 @@ def _transcode_reason(plan: Plan) -> str:
         return f".{fmt.ext} cannot hold {track.codec} as is"
     if spec.exact and spec.trims:
         return "--exact: sample-accurate cut"
+    if spec.trims and track.codec in PCM_CODECS:
+        return "PCM is cut sample-accurately, without loss"
     if spec.loudness is not None:
         return f"loudness normalisation to {spec.loudness:g} LUFS"
     return "the requested rate, channels, depth or bitrate need a re-encode"

@@ -50,7 +50,18 @@ class Format:
         """Why a copy of ``codec`` from ``source_container`` will not decode sample-identically, if so."""
         if source_container in self.exact_from:
             return None
+        if self.muxer not in MOV_MUXERS and source_container == MOV_DEMUXER and codec in PRIMED_CODECS:
+            # Measured: AAC, MP3 and AC-3 out of MP4 into .mka/.mp3/.ac3 gain their priming samples.
+            return self.inexact_copy.get(codec) or (
+                f"the source's edit list hides the {codec} encoder-priming samples and .{self.ext} cannot "
+                "take it over by stream copy, so they play as a short near-silence at the start")
         return self.inexact_copy.get(codec)
+
+
+MOV_DEMUXER = "mov,mp4,m4a,3gp,3g2,mj2"
+MOV_MUXERS = frozenset({"ipod", "mp4", "mov"})
+# Codecs whose encoders prime, and whose priming an MP4/MOV source hides with an edit list.
+PRIMED_CODECS = frozenset({"aac", "mp3", "ac3", "eac3"})
 
 
 _OPUS_RATES = (48000, 24000, 16000, 12000, 8000)
@@ -91,10 +102,10 @@ FORMATS: dict[str, Format] = {
                                       "dts", "truehd", *PCM_CODECS}),
                lossless=True, holds_start_offset=True, holds_stream_tags=True),
         Format("ac3", "ac3", "ac3", "AC-3", "ac3", copy_codecs=frozenset({"ac3"}),
-               inexact_copy={"ac3": _RAW_AC3_PRIMING},
+               inexact_copy={"ac3": _RAW_AC3_PRIMING}, exact_from=frozenset({"ac3"}),
                default_bitrate=448_000, rates=_AC3_RATES),
         Format("eac3", "eac3", "eac3", "E-AC-3", "eac3", copy_codecs=frozenset({"eac3"}),
-               inexact_copy={"eac3": _RAW_AC3_PRIMING},
+               inexact_copy={"eac3": _RAW_AC3_PRIMING}, exact_from=frozenset({"eac3"}),
                default_bitrate=448_000, rates=_AC3_RATES),
     ]
 }
@@ -142,25 +153,6 @@ def copy_muxer_options(fmt: Format, source_container: str) -> dict[str, str]:
     if fmt.muxer == "mp3" and source_container != "mp3":
         return {"write_xing": "0"}
     return {}
-
-
-MOV_DEMUXER = "mov,mp4,m4a,3gp,3g2,mj2"
-# Codecs whose encoders prime, and whose priming an MP4/MOV source hides with an edit list.
-PRIMED_CODECS = frozenset({"aac", "mp3", "ac3", "eac3"})
-
-
-def inexact_copy_reason(fmt: Format, codec: str, source_container: str) -> str | None:
-    """Why a stream copy of ``codec`` into ``fmt`` will not decode sample-identically, or None.
-
-    Beyond the per-format notes: a stream copy cannot take an MP4 edit list along into another
-    kind of container (measured: AAC, MP3 and AC-3 out of MP4 into .mka gain their priming samples).
-    """
-    if codec in fmt.inexact_copy:
-        return fmt.inexact_copy[codec]
-    if source_container == MOV_DEMUXER and fmt.muxer != "ipod" and codec in PRIMED_CODECS:
-        return (f"the source's edit list hides the {codec} encoder-priming samples and .{fmt.ext} cannot "
-                "take it over by stream copy, so they play as a short near-silence at the start")
-    return None
 
 
 def canonical_codec(name: str | None) -> str:

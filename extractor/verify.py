@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import VerificationFailed
+from .errors import DamagedInput, VerificationFailed
 from .policy import canonical_codec
 
 
@@ -29,6 +29,7 @@ class Verification:
     samples: int
     peak_dbfs: float | None
     size: int
+    loudness_lufs: float | None = None  # integrated loudness (EBU R128), measured when the plan normalises
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -38,7 +39,7 @@ def verify_output(plan, path: Path) -> Verification:
     import av
 
     try:
-        container = av.open(str(path))
+        container = av.open(str(path), metadata_errors="replace")
     except av.error.FFmpegError as exc:
         raise VerificationFailed(f"{plan.output.name}: the written file does not open ({exc})") from None
     try:
@@ -47,7 +48,8 @@ def verify_output(plan, path: Path) -> Verification:
         stream = container.streams.audio[0]
         ctx = stream.codec_context
         codec = canonical_codec(ctx.name)
-        samples, peak = _decode_all(container, stream, plan)
+        meter = _loudness_meter(plan)
+        samples, peak = _decode_all(container, stream, plan, meter)
         start = float(stream.start_time * stream.time_base) if stream.start_time is not None else 0.0
         rate, channels = ctx.sample_rate, ctx.channels
     finally:
@@ -78,21 +80,42 @@ def verify_output(plan, path: Path) -> Verification:
         expected_duration=None if plan.expected_duration is None else round(plan.expected_duration, 6),
         difference=None if difference is None else round(difference, 6), tolerance=plan.tolerance,
         samples=samples, peak_dbfs=peak, size=path.stat().st_size,
+        loudness_lufs=None if meter is None else round(meter.result().integrated, 2),
     )
 
 
-def _decode_all(container, stream, plan) -> tuple[int, float | None]:
+def _loudness_meter(plan):
+    """A meter fed during the one decode we already do, when the plan asked for a loudness."""
+    if plan.spec.loudness is None:
+        return None
+    from backends.loudness import LoudnessMeter
+
+    return LoudnessMeter()
+
+
+def _decode_all(container, stream, plan, meter=None) -> tuple[int, float | None]:
     import av
 
     samples = 0
     peak = 0.0
+    pending: list[np.ndarray] = []  # the peak is taken per block: per-frame numpy calls cost more than decoding
     try:
         for frame in container.decode(stream):
+            _check_channels(frame, stream.codec_context.channels)  # before touching its data: see there
             samples += frame.samples
-            array = frame.to_ndarray()
-            if array.size:
-                peak = max(peak, _frame_peak(array))
-    except av.error.FFmpegError as exc:
+            pending.extend(plane_arrays(frame))
+            if len(pending) >= PEAK_BLOCK:
+                peak = max(peak, _frame_peak(np.concatenate(pending)))
+                pending.clear()
+            if meter is not None:
+                meter.add(frame)
+        if pending:
+            peak = max(peak, _frame_peak(np.concatenate(pending)))
+    except (av.error.FFmpegError, ChannelsChanged) as exc:
+        damage = _source_damage(plan) if plan.is_copy else None
+        if damage is not None:  # the copy faithfully kept the input's own damage
+            raise DamagedInput(f"{plan.source.path}: undecodable audio at {max(0.0, damage):.2f}s",
+                               hint="--salvage keeps what is readable") from None
         raise VerificationFailed(
             f"{plan.output.name}: the written file does not decode to the end "
             f"(stopped after {samples} samples: {getattr(exc, 'strerror', None) or exc})") from None
@@ -101,10 +124,59 @@ def _decode_all(container, stream, plan) -> tuple[int, float | None]:
     return samples, round(20 * float(np.log10(peak)), 2)
 
 
+def _source_damage(plan) -> float | None:
+    """Seconds into the source track where decoding fails, or None if it decodes cleanly."""
+    import av
+
+    last = 0.0
+    try:
+        with av.open(plan.source.path, metadata_errors="replace") as container:
+            stream = container.streams[plan.track.index]
+            for packet in container.demux(stream):
+                if packet.pts is not None:
+                    last = float(packet.pts * packet.time_base)
+                for frame in packet.decode():
+                    _check_channels(frame, plan.track.channels)
+    except (av.error.FFmpegError, ValueError, ChannelsChanged):
+        return last
+    return None
+
+
+class ChannelsChanged(ValueError):
+    """A decoded frame with another channel count than its stream: damaged data read as a new layout."""
+
+
+def _check_channels(frame, expected: int) -> None:
+    """Raise on a frame whose channel count is not ``expected``. Damaged AAC can decode to dozens
+    of channels, and PyAV (18.1) then lists more planes than exist: reading them crashes the process."""
+    found = len(frame.layout.channels)
+    if expected and found != expected:
+        raise ChannelsChanged(f"a frame has {found} channels instead of {expected}")
+
+
+PEAK_BLOCK = 256  # plane arrays gathered before one peak reduction
+_SAMPLE_DTYPES = {"u8": np.uint8, "s16": np.int16, "s32": np.int32, "s64": np.int64,
+                  "flt": np.float32, "dbl": np.float64}
+
+
+def plane_arrays(frame) -> list[np.ndarray]:
+    """The frame's samples as 1-D views of its planes (no copy, unlike to_ndarray's stacking)."""
+    if not frame.samples:
+        return []
+    fmt = frame.format
+    dtype = _SAMPLE_DTYPES[fmt.name.rstrip("p")]
+    if fmt.is_planar:
+        return [np.frombuffer(plane, dtype, count=frame.samples) for plane in frame.planes]
+    return [np.frombuffer(frame.planes[0], dtype, count=frame.samples * len(frame.layout.channels))]
+
+
 def _frame_peak(array: np.ndarray) -> float:
+    if not array.size:
+        return 0.0
+    # max and min instead of abs(): two passes over the data but no temporary copy of it
     if array.dtype.kind == "f":
-        return float(np.max(np.abs(array)))
+        return max(float(array.max()), -float(array.min()))
     info = np.iinfo(array.dtype)
     if info.min == 0:  # unsigned 8-bit
-        return float(np.max(np.abs(array.astype(np.int16) - 128))) / 128
-    return float(np.max(np.abs(array.astype(np.int64)))) / -info.min
+        return max(int(array.max()) - 128, 128 - int(array.min())) / 128
+    return max(int(array.max()), -int(array.min())) / -info.min
