@@ -21,10 +21,11 @@ demo: $(STAMP)
 	$(VENV)/bin/vax probe $(DEMO)/sample.mp4
 	$(VENV)/bin/vax extract $(DEMO)/sample.mp4 --overwrite
 	$(VENV)/bin/vax extract $(DEMO)/sample.mp4 -f mp3 --start 0:01 --duration 3 --overwrite
-	@echo "demo outputs are in $(DEMO)/"
+	$(VENV)/bin/vax do "the Spanish track as flac, podcast loudness" $(DEMO)/sample.mp4 --overwrite
+	@echo "demo outputs are in $(DEMO)/; try the web page with: $(VENV)/bin/vax serve --open"
 
 test: $(STAMP)
-	$(PY) -m pytest -q
+	$(PY) -m pytest -rs
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check extractor backends fixtures tests

@@ -6,9 +6,10 @@ path and gets a report back. It never needs to know how the engine works.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 # Called with the fraction done (0.0 to 1.0); cheap, and may be called often.
 ProgressFn = Callable[[float], None]

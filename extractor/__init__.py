@@ -38,4 +38,7 @@ def __getattr__(name: str):
     return getattr(import_module(module, __name__), name)
 
 
-__all__ = sorted(_LAZY) + ["__version__"]
+__all__ = [
+    "ExtractResult", "JobSpec", "MediaInfo", "TrackSelection", "VaxError", "__version__",
+    "extract", "plan", "probe", "run_spec",
+]

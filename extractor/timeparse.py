@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 
 from .errors import UsageError
@@ -10,7 +11,7 @@ _CLOCK = re.compile(r"^(?:(\d+):)?(\d{1,2}):(\d{1,2}(?:\.\d+)?)$")
 _UNITS = re.compile(r"^(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m(?!s))?(?:(\d+(?:\.\d+)?)s)?(?:(\d+)ms)?$")
 
 
-def parse_time(text: str | float | int | None) -> float | None:
+def parse_time(text: str | float | None) -> float | None:
     """Seconds as a float, or None for None/empty. Raises UsageError with the offending text."""
     if text is None:
         return None
@@ -21,7 +22,7 @@ def parse_time(text: str | float | int | None) -> float | None:
         if not raw:
             return None
         value = _parse_text(raw, text)
-    if value < 0 or value != value or value == float("inf"):
+    if value < 0 or math.isnan(value) or math.isinf(value):
         raise UsageError(f"time must be a positive number of seconds, got {text!r}")
     return value
 
@@ -48,7 +49,7 @@ def format_time(seconds: float | None) -> str:
     """``75.5`` -> ``01:15.500``; hours appear only when needed."""
     if seconds is None:
         return "?"
-    millis = int(round(seconds * 1000))
+    millis = round(seconds * 1000)
     hours, rest = divmod(millis, 3_600_000)
     minutes, rest = divmod(rest, 60_000)
     secs, millis = divmod(rest, 1000)
@@ -69,7 +70,7 @@ def parse_bitrate(text: str | int | None) -> int | None:
         if not match:
             raise UsageError(f"cannot read {text!r} as a bitrate: use e.g. 192k or 192000")
         number, unit = float(match.group(1)), match.group(2).lower()
-        value = int(number * {"": 1, "k": 1000, "m": 1_000_000}[unit])
+        value = round(number * {"": 1, "k": 1000, "m": 1_000_000}[unit])
         # "192" almost always means kbps; nobody wants a 192 bit/s file.
         if unit == "" and value < 1000:
             value *= 1000

@@ -11,7 +11,7 @@ README = Path(__file__).resolve().parent.parent / "README.md"
 
 def _block(name: str) -> str:
     text = README.read_text(encoding="utf-8")
-    match = re.search(rf"<!-- {name} -->(.*?)<!-- /{name} -->", text, re.S)
+    match = re.search(rf"<!-- {name} -->(.*?)<!-- /{name} -->", text, re.DOTALL)
     assert match, f"README lacks the {name} block"
     return match.group(1)
 
