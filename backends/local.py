@@ -247,13 +247,14 @@ class FrameGuard:
         return frames
 
     def fits(self, frame) -> bool:
-        if self.channels and len(frame.layout.channels) != self.channels:
+        layout = frame.layout  # nb_channels, not len(layout.channels): that builds a tuple per frame
+        if self.channels and layout.nb_channels != self.channels:
             return False
         if self.rate and frame.sample_rate != self.rate:
             return False
         if self.layout is None:
-            self.layout = frame.layout.name
-        return frame.layout.name == self.layout
+            self.layout = layout.name
+        return layout.name == self.layout
 
 
 def _raise_no_audio(plan, report: RunReport, what: str, *, damaged: bool) -> None:

@@ -160,7 +160,9 @@ def goals(res: dict) -> list[dict]:
             "floor: start-up + the engine's imports, doing nothing",
             f"{imports:.3f} s = {imports / ff_copy:.2f}x "
             f"ffmpeg's whole copy (python alone {_median(f, 'python_pass'):.3f} s, `import av, numpy` "
-            f"{_median(f, 'import_av_numpy'):.3f} s)",
+            f"{_median(f, 'import_av_numpy'):.3f} s)"
+            + (f"; a stream copy's imports (no numpy) {_median(f, 'import_vax_copy_engine'):.3f} s"
+               if "import_vax_copy_engine" in f["times"] else ""),
             "context",
             None,
             "bounds every whole-process ratio",

@@ -394,11 +394,14 @@ class Bench:
         """What no Python tool goes below: start-up with the engine's imports; decoding the audio once."""
         env = {**os.environ, "OPENBLAS_NUM_THREADS": "1"}
         engine = "import extractor.cli, extractor.api, backends.local, av, numpy"
+        # What a stream copy loads: no numpy (its verification measures no peak).
+        copy_engine = "import extractor.cli, extractor.cli_extract, extractor.api, backends.local, av"
         res = interleave(
             {
                 "python_pass": lambda: procs.checked([PY, "-c", "pass"]),
                 "import_av_numpy": lambda: procs.checked([PY, "-c", "import av, numpy"], env=env),
                 "import_vax_engine": lambda: procs.checked([PY, "-c", engine], env=env, cwd=str(ROOT)),
+                "import_vax_copy_engine": lambda: procs.checked([PY, "-c", copy_engine], env=env, cwd=str(ROOT)),
             },
             self.rounds(7),
         )

@@ -12,14 +12,17 @@ import os
 import signal
 import sys
 import traceback
+from importlib import import_module
+from typing import TYPE_CHECKING
 
 import click
 
 from . import __version__
-from .batch import BatchSettings, batch_options, expand_inputs
 from .errors import InternalError, Interrupted, VaxError, exit_code_table
-from .jobspec import JobSpec
-from .policy import USER_FORMATS
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .batch import BatchSettings
+    from .jobspec import JobSpec
 
 
 def _exit_codes_epilog() -> str:
@@ -62,17 +65,39 @@ def run_guarded(func, *, debug: bool, report=None) -> int:
         report(wrapped)
         return wrapped.exit_code
     finally:
-        from .outputs import remove_live_temps
+        if __package__ + ".outputs" in sys.modules:  # otherwise no output was started (`vax probe`)
+            from .outputs import remove_live_temps
 
-        remove_live_temps()
+            remove_live_temps()
 
 
 def _error_line(exc: VaxError) -> None:
     click.echo(f"vax: error: {exc.one_line()}", err=True)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
-             epilog=_exit_codes_epilog())
+class LazyGroup(click.Group):
+    """Imports a command's module only when that command runs (or help lists it), so `vax probe`
+    loads neither the batch runner nor the web server nor the cloud client."""
+
+    def __init__(self, *args, lazy_commands: dict[str, str] | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.lazy_commands = dict(lazy_commands or {})  # name -> "module:attribute"
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.lazy_commands})
+
+    def get_command(self, ctx: click.Context, name: str):
+        if name not in self.commands and name in self.lazy_commands:
+            module, attribute = self.lazy_commands[name].split(":")
+            self.add_command(getattr(import_module(module, __package__), attribute), name)
+        return super().get_command(ctx, name)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+             epilog=_exit_codes_epilog(),
+             lazy_commands={"extract": ".cli_extract:extract", "serve": ".cli_serve:serve",
+                            "credits": ".cli_remote:credits",  # `vax credits`: the cloud account's balance
+                            "do": ".cli_do:do"})  # `vax do "REQUEST"`: plain-language requests
 @click.version_option(__version__, prog_name="vax")
 @click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
 @click.pass_context
@@ -148,6 +173,8 @@ def _human_size(size: int) -> str:
 
 def extract_options(func):
     """The job-spec options shared by every command that runs extraction jobs."""
+    from .policy import USER_FORMATS
+
     options = [
         click.option("-o", "--output", help="Output file, folder (ending in /), or template like "
                                             "'out/{stem}-{lang}.{ext}'."),
@@ -187,6 +214,8 @@ def extract_options(func):
 
 
 def spec_from_options(input_path: str, kw: dict) -> JobSpec:
+    from .jobspec import JobSpec
+
     return JobSpec.build(
         input_path,
         output=kw.get("output"), format=kw.get("fmt", "auto"), track=kw.get("track"), lang=kw.get("lang"),
@@ -206,37 +235,6 @@ def _cloud_permission(kw: dict) -> bool:
     from .cli_remote import standing_cloud_permission
 
     return bool(kw.get("allow_cloud")) or standing_cloud_permission()
-
-
-@cli.command()
-@click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=str, readable=False))
-@extract_options
-@click.option("--dry-run", is_flag=True, help="Show the plan and the job spec, write nothing.")
-@click.option("--json", "as_json", is_flag=True, help="One JSON result per job on stdout.")
-@click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
-@click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
-@batch_options
-@click.pass_context
-def extract(ctx: click.Context, inputs: tuple[str, ...], dry_run: bool, as_json: bool, quiet: bool,
-            debug: bool, recursive: bool, jobs: int | None, skip_existing: bool, **kw) -> None:
-    """Extract the audio of each INPUT (files, folders, patterns) into its own file, verified.
-
-    Several inputs run in parallel (one process per core) and resume: an output that already
-    exists and verifies is skipped, one that does not verify is left alone and reported
-    (exit 8); --overwrite redoes both. Non-media files are skipped with a note. A single
-    file keeps the plain rule: an existing output is an error (exit 8) unless
-    --skip-existing. A batch exits 0 when nothing failed, else with the failures' common
-    exit code, or 1 when they differ; Ctrl-C stops it (130) keeping finished outputs.
-    """
-    debug = _debug_of(ctx, debug)
-    output = kw.get("output")
-    found = expand_inputs(inputs, recursive=recursive,
-                          exclude=output if output and "{" not in output and output.endswith(("/", "\\")) else None)
-    batch = BatchSettings(jobs=jobs, skip_existing=skip_existing, many=found.many, skipped=found.skipped,
-                          problems=found.problems)
-    code = run_jobs([lambda path=path: spec_from_options(path, kw) for path in found.files],
-                    dry_run=dry_run, as_json=as_json, quiet=quiet, debug=debug, batch=batch)
-    sys.exit(code)
 
 
 def run_jobs(make_specs, *, dry_run: bool, as_json: bool, quiet: bool, debug: bool,
@@ -335,16 +333,3 @@ def main() -> None:
         click.echo("vax: interrupted", err=True)
         sys.exit(Interrupted.exit_code)
 
-
-
-
-# `vax serve`: the local web page
-from .cli_serve import serve
-
-cli.add_command(serve)
-
-from .cli_remote import credits  # noqa: E402  (`vax credits`: the cloud account's balance)
-cli.add_command(credits)
-
-from .cli_do import do  # noqa: E402  (`vax do "REQUEST"`: plain-language requests)
-cli.add_command(do)

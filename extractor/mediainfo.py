@@ -14,11 +14,17 @@ from pathlib import Path
 from typing import Any
 
 from .errors import DamagedInput, InputNotFound, InputUnreadable, NotMedia, UsageError
-from .policy import TRUSTED_DURATION_DEMUXERS, canonical_codec
+from .policy import MOV_DEMUXER, TRUSTED_DURATION_DEMUXERS, canonical_codec
 
 # Below this, a start difference between audio and video is timestamp noise, not an offset.
 OFFSET_EPSILON = 0.002
 PRIMING_MAX = 0.1
+# MP4/MOV, WAV and FLAC headers hold every stream's parameters, so FFmpeg's stream analysis
+# (it decodes frames, the video's included) only costs time: 3-min 1080p MP4 23 ms -> 1 ms,
+# 3-min WAV 25 ms -> 0.5 ms. probe() still checks the result before trusting it.
+QUICK_OPEN = {"analyzeduration": "0", "probesize": "32"}
+_QUICK_DEMUXERS = frozenset({MOV_DEMUXER, "wav", "flac"})
+_QUICK_CODECS = frozenset({"aac", "alac", "flac"})
 
 
 @dataclass(frozen=True)
@@ -153,11 +159,50 @@ def _ffmpeg_reason(exc: Exception) -> str:
 
 
 def probe(path: str | os.PathLike) -> MediaInfo:
-    container = open_media(path)
+    container = _open_for_probe(path)
     try:
         return describe_container(container, str(path))
     finally:
         container.close()
+
+
+def _open_for_probe(path):
+    """open_media, skipping stream analysis where the header already says everything."""
+    check_input_path(path)  # first: reading a FIFO's head to sniff it would block
+    if _has_complete_header(path):
+        container = open_media(path, options=QUICK_OPEN)
+        if container.format.name in _QUICK_DEMUXERS and all(map(_known_from_header, container.streams.audio)):
+            return container
+        container.close()
+    return open_media(path)
+
+
+def _has_complete_header(path) -> bool:
+    try:
+        with open(path, "rb") as f:
+            head = f.read(12)
+    except OSError:
+        return False  # open_media reports it
+    return head[4:8] == b"ftyp" or head[:4] == b"fLaC" or (head[:4] == b"RIFF" and head[8:12] == b"WAVE")
+
+
+def _known_from_header(stream) -> bool:
+    """Whether the header alone gives this track's true rate and channels. Not for HE-AAC: its
+    header may give the core rate (half) and mono for parametric stereo; only decoding tells."""
+    ctx = stream.codec_context
+    if ctx is None or not ctx.sample_rate or not ctx.channels:
+        return False
+    if ctx.name == "aac":
+        return ctx.sample_rate > 24000 and _aac_object_type(ctx.extradata) == 2  # AAC-LC
+    return ctx.name in _QUICK_CODECS or ctx.name.startswith("pcm_")
+
+
+def _aac_object_type(config: bytes | None) -> int | None:
+    """The audio object type of an AAC AudioSpecificConfig (2: LC, 5: SBR, 29: PS, ...)."""
+    if not config or len(config) < 2:
+        return None
+    kind = config[0] >> 3
+    return 32 + (((config[0] & 7) << 3) | (config[1] >> 5)) if kind == 31 else kind
 
 
 def describe_container(container, path: str) -> MediaInfo:
@@ -228,6 +273,8 @@ def _audio_track(number: int, stream, reference: float, container) -> AudioTrack
         rate, channels = ctx.sample_rate, ctx.channels
         layout = _layout_name(ctx)
         profile = ctx.profile
+        if not profile and codec == "aac" and _aac_object_type(ctx.extradata) == 2:
+            profile = "LC"  # what stream analysis would have said: a quick open skipped it
         bit_rate = ctx.bit_rate or getattr(stream, "bit_rate", None)
     else:
         codec = canonical_codec(getattr(params, "name", None) or metadata.get("codec") or "unknown")

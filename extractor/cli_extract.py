@@ -1,0 +1,44 @@
+"""`vax extract`: one or many inputs, each into its own verified file (a batch runs in parallel).
+
+Its own module so that other commands (`vax probe`) do not import the batch runner.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from .batch import BatchSettings, batch_options, expand_inputs
+from .cli import _debug_of, extract_options, run_jobs, spec_from_options
+
+
+@click.command()
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=str, readable=False))
+@extract_options
+@click.option("--dry-run", is_flag=True, help="Show the plan and the job spec, write nothing.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON result per job on stdout.")
+@click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
+@click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
+@batch_options
+@click.pass_context
+def extract(ctx: click.Context, inputs: tuple[str, ...], dry_run: bool, as_json: bool, quiet: bool,
+            debug: bool, recursive: bool, jobs: int | None, skip_existing: bool, **kw) -> None:
+    """Extract the audio of each INPUT (files, folders, patterns) into its own file, verified.
+
+    Several inputs run in parallel (one process per core) and resume: an output that already
+    exists and verifies is skipped, one that does not verify is left alone and reported
+    (exit 8); --overwrite redoes both. Non-media files are skipped with a note. A single
+    file keeps the plain rule: an existing output is an error (exit 8) unless
+    --skip-existing. A batch exits 0 when nothing failed, else with the failures' common
+    exit code, or 1 when they differ; Ctrl-C stops it (130) keeping finished outputs.
+    """
+    debug = _debug_of(ctx, debug)
+    output = kw.get("output")
+    found = expand_inputs(inputs, recursive=recursive,
+                          exclude=output if output and "{" not in output and output.endswith(("/", "\\")) else None)
+    batch = BatchSettings(jobs=jobs, skip_existing=skip_existing, many=found.many, skipped=found.skipped,
+                          problems=found.problems)
+    code = run_jobs([lambda path=path: spec_from_options(path, kw) for path in found.files],
+                    dry_run=dry_run, as_json=as_json, quiet=quiet, debug=debug, batch=batch)
+    sys.exit(code)
