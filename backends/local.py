@@ -346,7 +346,9 @@ def decode_into(plan, sink, progress: ProgressFn | None = None) -> RunReport:
     container, stream = _open_audio_only(plan)
     try:
         decoder = stream.codec_context
-        rate_in = decoder.sample_rate or plan.track.sample_rate
+        # The probe's rate, not the decoder's: with a quick open (no stream analysis) the decoder
+        # only knows the header's rate, which HE-AAC understates; FrameGuard holds frames to it.
+        rate_in = plan.track.sample_rate or decoder.sample_rate
         limit = None if plan.expected_duration is None else round(plan.expected_duration * rate_in)
         if plan.start:
             _seek(container, stream, plan.shift - PREROLL_SECONDS)
@@ -431,9 +433,11 @@ def _fill_gap(plan, sink, like, cursor: int, hole: int, limit: int | None, rate_
 
 
 def _flush(decoder):
+    import av
+
     try:
         return decoder.decode(None)
-    except Exception:  # a decoder that fails while draining has nothing more to give
+    except (av.error.FFmpegError, ValueError):  # a decoder that fails while draining has nothing more
         return []
 
 

@@ -15,6 +15,7 @@ import errno
 import os
 from fractions import Fraction
 from pathlib import Path
+from typing import ClassVar
 
 from extractor.verify import plane_arrays
 
@@ -140,10 +141,9 @@ class EncoderSink(_SilenceMixin):
         self.output.close()
 
     def abort(self) -> None:
-        try:
+        # Already failing: whatever closing raises must not hide the first error; the caller removes the file.
+        with contextlib.suppress(Exception):
             self.output.close()
-        except Exception:  # already failing: the caller removes the file
-            pass
 
 
 def _pick_sample_format(formats: list[str], bits: int | None) -> str:
@@ -160,8 +160,8 @@ def _pick_sample_format(formats: list[str], bits: int | None) -> str:
 class SoundfileSink(_SilenceMixin):
     """PCM WAV and FLAC through libsndfile, fed straight from numpy."""
 
-    FORMATS = {"wav": "WAV", "flac": "FLAC"}
-    SUBTYPES = {16: "PCM_16", 24: "PCM_24", 32: "PCM_32"}
+    FORMATS: ClassVar[dict[str, str]] = {"wav": "WAV", "flac": "FLAC"}
+    SUBTYPES: ClassVar[dict[int, str]] = {16: "PCM_16", 24: "PCM_24", 32: "PCM_32"}
 
     def __init__(self, plan, destination: Path):
         import numpy as np
@@ -302,11 +302,10 @@ class SoundfileSink(_SilenceMixin):
             self.file.close()
 
     def abort(self) -> None:
-        try:
+        # Already failing: whatever closing raises must not hide the first error; the caller removes the file.
+        with contextlib.suppress(Exception):
             self._stop_writer()  # lets the block in flight finish: the file is not closed under it
             self.file.close()
-        except Exception:  # already failing: the caller removes the file
-            pass
 
 
 @contextlib.contextmanager

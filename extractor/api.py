@@ -10,15 +10,15 @@ from __future__ import annotations
 import dataclasses
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from .errors import DamagedInput, VaxError
 from .jobspec import JobSpec
+from .mediainfo import MediaInfo, probe
 from .outputs import atomic_output, check_destination, publish
 from .planner import Plan, plan_jobs
-from .mediainfo import MediaInfo, probe
 from .selection import choose_backend
 from .verify import Verification, verify_output
 

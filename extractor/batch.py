@@ -68,6 +68,24 @@ STOP_TIMEOUT = 10.0  # seconds the workers get to clean up before they are kille
 
 # -- options ------------------------------------------------------------------------------
 
+def output_options(dry_run_help: str = "Show the plan and the job spec, write nothing.",
+                   json_help: str = "One JSON result per job on stdout."):
+    """--dry-run, --json, --quiet, --debug: how a command that runs jobs reports them."""
+    options = [
+        click.option("--dry-run", is_flag=True, help=dry_run_help),
+        click.option("--json", "as_json", is_flag=True, help=json_help),
+        click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors."),
+        click.option("--debug", is_flag=True, help="Show tracebacks for errors."),
+    ]
+
+    def decorate(func):
+        for option in reversed(options):
+            func = option(func)
+        return func
+
+    return decorate
+
+
 def batch_options(func):
     """Options for commands that take many inputs."""
     options = [

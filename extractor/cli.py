@@ -58,7 +58,7 @@ def run_guarded(func, *, debug: bool, report=None) -> int:
         return exc.exit_code
     except click.ClickException:
         raise
-    except Exception as exc:  # a bug: still one line, with the traceback behind --debug
+    except Exception as exc:  # noqa: BLE001 - a bug: still one line, with the traceback behind --debug
         if debug:
             traceback.print_exc()
         wrapped = InternalError(f"{type(exc).__name__}: {exc}", hint="run again with --debug for details")
@@ -146,8 +146,8 @@ def format_probe(info) -> str:
 
     lines = [
         f"{info.path}",
-        f"  container: {info.container_long} ({info.container}), {_human_size(info.size)}, "
-        f"duration {format_time(info.duration)}",
+        (f"  container: {info.container_long} ({info.container}), {_human_size(info.size)}, "
+         f"duration {format_time(info.duration)}"),
     ]
     if not info.audio:
         lines.append("  audio: none")

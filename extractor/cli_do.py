@@ -22,7 +22,7 @@ from pathlib import Path
 
 import click
 
-from .batch import BatchSettings, batch_options, expand_inputs
+from .batch import BatchSettings, batch_options, expand_inputs, output_options
 from .cli import _debug_of, _json_error_reporter, format_probe, run_guarded, run_jobs
 from .errors import RemoteError, UsageError, VaxError
 
@@ -33,10 +33,8 @@ from .errors import RemoteError, UsageError, VaxError
 @click.option("-o", "--output", help="Output file, folder (ending in /) or template; wins over the request's.")
 @click.option("--overwrite", is_flag=True, help="Replace existing output files.")
 @click.option("-y", "--yes", is_flag=True, help="Run even if part of the request was not understood.")
-@click.option("--dry-run", is_flag=True, help="Show what was understood, the plan and the job spec; write nothing.")
-@click.option("--json", "as_json", is_flag=True, help="JSON on stdout (one line per job); the sentences go to stderr.")
-@click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
-@click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
+@output_options(dry_run_help="Show what was understood, the plan and the job spec; write nothing.",
+                json_help="JSON on stdout (one line per job); the sentences go to stderr.")
 @batch_options
 @click.pass_context
 def do(ctx: click.Context, request: str, files: tuple[str, ...], output: str | None, overwrite: bool, yes: bool,

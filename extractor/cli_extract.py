@@ -9,17 +9,14 @@ import sys
 
 import click
 
-from .batch import BatchSettings, batch_options, expand_inputs
+from .batch import BatchSettings, batch_options, expand_inputs, output_options
 from .cli import _debug_of, extract_options, run_jobs, spec_from_options
 
 
 @click.command()
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=str, readable=False))
 @extract_options
-@click.option("--dry-run", is_flag=True, help="Show the plan and the job spec, write nothing.")
-@click.option("--json", "as_json", is_flag=True, help="One JSON result per job on stdout.")
-@click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
-@click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
+@output_options()
 @batch_options
 @click.pass_context
 def extract(ctx: click.Context, inputs: tuple[str, ...], dry_run: bool, as_json: bool, quiet: bool,

@@ -13,9 +13,9 @@ from pathlib import Path
 
 from .errors import NoAudio, TrackNotFound, UsageError
 from .jobspec import JobSpec
+from .mediainfo import AudioTrack, MediaInfo
 from .naming import output_path_for
 from .policy import FORMATS, PCM_CODECS, Format, canonical_codec, natural_format
-from .mediainfo import AudioTrack, MediaInfo
 from .timeparse import format_time
 
 # Samples per packet for the codecs whose copy cuts we describe to the user.
