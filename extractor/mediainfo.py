@@ -46,6 +46,7 @@ class AudioTrack:
     default: bool
     decodable: bool  # the bundled FFmpeg has a decoder for it
     duration_exact: bool = True  # the container indexes the duration (False: an estimate, e.g. AVI)
+    sample_format: str | None = None  # the decoder's sample format (s16, s32, fltp, ...): FLAC/ALAC depth
 
     def describe(self) -> str:
         parts = [f"track {self.number} (stream #{self.index})", self.codec + (f" {self.profile}" if self.profile else "")]
@@ -300,6 +301,7 @@ def _audio_track(number: int, stream, reference: float, container) -> AudioTrack
         default=_is_default(stream),
         decodable=ctx is not None,
         duration_exact=container.format.name in TRUSTED_DURATION_DEMUXERS,
+        sample_format=ctx.format.name if ctx is not None and ctx.format is not None else None,
     )
 
 

@@ -271,7 +271,8 @@ def _source_bits(track: AudioTrack) -> int:
             if str(bits) in track.codec:
                 return bits
         return 16
-    if track.codec in ("flac", "alac") and track.profile and "24" in track.profile:
+    # FFmpeg decodes FLAC/ALAC deeper than 16 bits into 32-bit samples (it sets no profile for depth).
+    if track.codec in ("flac", "alac") and (track.sample_format or "").startswith("s32"):
         return 24
     return LOSSY_SOURCE_BITS
 
