@@ -111,6 +111,8 @@ def cli(ctx: click.Context, debug: bool) -> None:
       vax extract talk.mp4 -f mp3 --bitrate 192k
       vax extract film.mkv --lang spa --start 1:00 --end 2:30
       vax extract *.mp4 -o out/ --json
+      vax do "the Spanish track from 1:00 to 2:30 as mp3" film.mkv
+      vax serve --open                          # the local web page
     """
     ctx.obj = Context(debug=debug)
 
