@@ -367,6 +367,87 @@ def test_cancel_stops_the_job_and_leaves_no_file(client, tmp_path):
     assert again["cancelled"] is False
 
 
+# -- removing one file ---------------------------------------------------------------------------
+
+@needs_interpreter
+def test_remove_an_uploaded_file_deletes_its_copy_and_outputs(tmp_path, media):
+    workspace = tmp_path / "ws"
+    with make_client(workspace) as client:
+        gone = upload(client, media["mp4_aac"]).json()
+        kept = upload(client, media["wav_audio"]).json()
+        done, _ = wait_job(client, run(client, gone["id"], "as wav")["jobs"][0]["id"])
+        assert done["status"] == "done"
+        outputs = workspace / "outputs" / done["id"]
+        assert (outputs / done["results"][0]["name"]).is_file()
+        assert Path(gone["path"]).is_file()
+        response = client.delete(f"/api/files/{gone['id']}")
+        assert response.status_code == 200, response.text
+        assert response.json() == {"removed": gone["id"], "name": "mp4_aac.mp4"}
+        assert not (workspace / "uploads" / gone["id"]).exists() and not outputs.exists()
+        state = client.get("/api/state").json()
+        assert [f["id"] for f in state["files"]] == [kept["id"]]
+        assert state["jobs"] == []
+        assert client.get(f"/api/outputs/{done['id']}/{done['results'][0]['name']}").status_code == 404
+        assert Path(kept["path"]).read_bytes() == media["wav_audio"].read_bytes()
+        again = client.delete(f"/api/files/{gone['id']}")
+        assert again.status_code == 404
+    saved = json.loads((workspace / "session.json").read_text())
+    assert gone["id"] not in json.dumps(saved)
+    with make_client(workspace) as restarted:
+        state = restarted.get("/api/state").json()
+        assert [f["id"] for f in state["files"]] == [kept["id"]] and state["jobs"] == []
+
+
+@needs_interpreter
+def test_remove_a_path_file_cancels_its_job_and_keeps_the_original(client, tmp_path):
+    original = long_media(tmp_path)
+    before = original.read_bytes()
+    file = client.post("/api/files", json={"path": str(original)}).json()
+    job_id = run(client, file["id"], "as mp3")["jobs"][0]["id"]
+    deadline = time.monotonic() + 30
+    while client.get("/api/state").json()["jobs"][0]["progress"] <= 0.0:
+        assert time.monotonic() < deadline, "the job never made progress"
+        time.sleep(0.05)
+    folder = tmp_path / "ws" / "outputs" / job_id
+    assert [p.name for p in folder.iterdir() if ".vax-part-" in p.name]  # it is writing right now
+    response = client.delete(f"/api/files/{file['id']}")
+    assert response.status_code == 200, response.text
+    client.app.app.state.runner.wait(job_id, 10)
+    assert not folder.exists()
+    assert not [p for p in (tmp_path / "ws").rglob("*.vax-part-*")]
+    state = client.get("/api/state").json()
+    assert state["files"] == [] and state["jobs"] == []
+    assert original.read_bytes() == before
+
+
+def test_remove_an_unknown_file_is_a_json_404(client, media):
+    file = client.post("/api/files", json={"path": str(media["mp4_aac"])}).json()
+    response = client.delete("/api/files/f0000000000")
+    assert response.status_code == 404
+    assert set(response.json()) == {"error", "message"}
+    assert "no file f0000000000 in this session" in response.json()["message"]
+    for file_id in ("..", "%2E%2E%2Fsession.json", "f0000000000%2F..%2F.."):
+        response = client.delete(f"/api/files/{file_id}")
+        assert response.status_code == 404, file_id
+        assert response.json()["message"] and "Traceback" not in response.text
+    assert [f["id"] for f in client.get("/api/state").json()["files"]] == [file["id"]]
+    assert (client.app.app.state.session.root / "session.json").is_file()
+
+
+@pytest.mark.parametrize("headers", [{"X-Vax-Token": "wrong"}, {"Origin": "http://evil.example"},
+                                     {"Host": "evil.example:8765"}])
+def test_remove_is_guarded_like_the_other_routes(tmp_path, media, headers):
+    workspace = tmp_path / "ws"
+    with make_client(workspace) as owner:
+        file = upload(owner, media["mp4_aac"]).json()
+    app = create_app(workspace, token=TOKEN)
+    with TestClient(app, base_url=BASE, headers={"X-Vax-Token": TOKEN} if "X-Vax-Token" not in headers else {}) as other:
+        response = other.delete(f"/api/files/{file['id']}", headers=headers)
+        assert response.status_code == 403 and "refused" in response.json()["message"]
+        assert [f["id"] for f in other.get("/api/state", headers={"X-Vax-Token": TOKEN}).json()["files"]] == [file["id"]]
+    assert Path(file["path"]).is_file()
+
+
 # -- outputs and the workspace ------------------------------------------------------------------
 
 @pytest.mark.parametrize("path", [

@@ -114,6 +114,7 @@ class WebApp:
             Route("/api/upload/check", self.upload_check, methods=["POST"]),
             Route("/api/upload", self.upload, methods=["POST"]),
             Route("/api/files", self.add_path, methods=["POST"]),
+            Route("/api/files/{file_id}", self.remove_file, methods=["DELETE"]),
             Route("/api/interpret", self.interpret, methods=["POST"]),
             Route("/api/run", self.run, methods=["POST"]),
             Route("/api/jobs/{job_id}/cancel", self.cancel, methods=["POST"]),
@@ -214,6 +215,19 @@ class WebApp:
             raise
         return self.session.add_file(name=name, path=str(path), size=info.size, source=source,
                                      probe=info.to_dict(), file_id=file_id)
+
+    async def remove_file(self, request: Request) -> JSONResponse:
+        """Take one file out of the session: its running jobs stop, its copy and outputs go."""
+        file_id = request.path_params["file_id"]
+        if self.session.file(file_id) is None:
+            raise InputNotFound(f"no file {file_id} in this session; it may have been removed already")
+        for job in self.session.snapshot()["jobs"]:
+            if job["file_id"] == file_id and job["status"] not in FINISHED:
+                await run_in_threadpool(self.runner.cancel, job["id"])
+        removed = self.session.remove_file(file_id)
+        if removed is None:  # removed by a concurrent request meanwhile
+            raise InputNotFound(f"no file {file_id} in this session; it may have been removed already")
+        return JSONResponse({"removed": file_id, "name": removed["name"]})
 
     # -- requests and jobs ------------------------------------------------------------------
     def _file(self, body: dict) -> dict:

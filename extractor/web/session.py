@@ -155,6 +155,26 @@ class Session:
             for leftover in folder.glob(f"*{TEMP_MARK}*"):
                 remove_quietly(leftover)
 
+    def remove_file(self, file_id: str) -> dict | None:
+        """Forget one file and its jobs, and delete its outputs and (only if uploaded) its copy.
+
+        The caller cancels the file's running jobs first, so no worker still writes here.
+        A file added by path is the user's own: it is never deleted, only forgotten.
+        """
+        with self._lock:
+            entry = next((f for f in self._state["files"] if f["id"] == file_id), None)
+            if entry is None:
+                return None
+            jobs = [j for j in self._state["jobs"] if j.get("file_id") == file_id]
+            for job in jobs:
+                _remove_inside(self.outputs, self.job_folder(job["id"]))
+            if entry.get("source") == "upload":
+                _remove_inside(self.uploads, self.upload_folder(file_id))
+            self._state["files"] = [f for f in self._state["files"] if f["id"] != file_id]
+            self._state["jobs"] = [j for j in self._state["jobs"] if j.get("file_id") != file_id]
+            self._save()
+            return copy.deepcopy(entry)
+
     def clear(self) -> None:
         """Forget every file and job, and delete the uploads and outputs (never files added by path)."""
         with self._lock:
@@ -165,3 +185,10 @@ class Session:
             self._state["files"] = []
             self._state["jobs"] = []
             self._save()
+
+
+def _remove_inside(parent: Path, folder: Path) -> None:
+    # Ids come from session.json, which is a file on disk: a doctored id must not lead
+    # the deletion out of the workspace's own folders.
+    if folder.resolve().parent == parent.resolve():
+        shutil.rmtree(folder, ignore_errors=True)

@@ -159,6 +159,32 @@ def test_drop_a_video_ask_for_mp3_download_refine(server, page, tmp_path):
     expect(page.locator("article.file .result")).to_have_count(3)
 
 
+def test_remove_one_file_with_the_keyboard(server, page, tmp_path):
+    video = phone_video(tmp_path)
+    before = video.read_bytes()
+    page.goto(server)
+    for _ in range(2):  # the same file twice, as two cards
+        page.get_by_label("Or add a file already on this computer").fill(str(video))
+        page.keyboard.press("Enter")
+    cards = page.locator("article.file")
+    expect(cards).to_have_count(2, timeout=30_000)
+    assert_every_control_is_labelled(page)
+    page.on("dialog", lambda dialog: dialog.accept())
+    remove = cards.first.get_by_role("button", name="Remove phone video.mp4 from the session")
+    expect(remove).to_have_text("Remove")
+    remove.focus()
+    page.keyboard.press("Enter")
+    expect(cards).to_have_count(1)
+    expect(page.locator("#status-line")).to_contain_text("Removed phone video.mp4")
+    expect(cards.first.get_by_label("What do you want from phone video.mp4?")).to_be_focused()
+    page.reload()
+    expect(cards).to_have_count(1)
+    cards.first.get_by_role("button", name="Remove phone video.mp4 from the session").click()
+    expect(cards).to_have_count(0)
+    expect(page.locator("#empty")).to_be_visible()
+    assert video.read_bytes() == before
+
+
 def assert_every_control_is_labelled(page) -> None:
     unlabelled = page.evaluate("""() => [...document.querySelectorAll('button, input, a[href], audio, progress')]
         .filter(el => {

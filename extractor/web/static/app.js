@@ -125,9 +125,12 @@ function addFileCard(file, focus = false) {
   const answer = el("div", { class: "answer", "aria-live": "polite" });
   const jobs = el("ol", { class: "jobs", "aria-label": `Results for ${file.name}` });
   const video = (probe.video || []).map((v) => `${v.width}×${v.height} ${v.codec}`).join(", ");
+  const removeButton = el("button", { type: "button", class: "danger remove",
+    "aria-label": `Remove ${file.name} from the session` }, "Remove");
   const card = el("article", { class: "file", id: `file-${file.id}`, "aria-label": file.name },
     el("div", { class: "file-head" }, el("h3", { text: file.name }),
-      el("span", { class: "hint", text: file.source === "path" ? "used in place" : "uploaded copy" })),
+      el("span", { class: "hint", text: file.source === "path" ? "used in place" : "uploaded copy" }),
+      removeButton),
     el("p", { class: "meta", text: [
       containerName(file), humanSize(file.size || 0),
       probe.duration ? seconds(probe.duration) : null, video ? `video ${video}` : "no video",
@@ -162,8 +165,34 @@ function addFileCard(file, focus = false) {
       preview.replaceChildren(el("p", { class: "problem", text: error.message }));
     } finally { runButton.disabled = false; }
   });
+  removeButton.addEventListener("click", () => removeFile(file, card, removeButton));
   if (focus) field.focus();
   return card;
+}
+
+async function removeFile(file, card, button) {
+  const what = file.source === "path"
+    ? `Forget ${file.name} and delete its results from the workspace? The file itself stays where it is.`
+    : `Delete the uploaded copy of ${file.name} and its results from the workspace?`;
+  if (!window.confirm(what)) return;
+  button.disabled = true;
+  try {
+    await api(`/api/files/${encodeURIComponent(file.id)}`, { method: "DELETE" });
+  } catch (error) {
+    button.disabled = false;
+    $("#status-line").textContent = error.message;
+    return;
+  }
+  // Keyboard users lose the button they pressed: move focus to the next card, or the section heading.
+  const next = card.nextElementSibling || card.previousElementSibling;
+  card.remove();
+  state.files.delete(file.id);
+  for (const [id, job] of state.jobs) if (job.file_id === file.id) state.jobs.delete(id);
+  $("#empty").hidden = state.files.size > 0;
+  const target = next ? $(".request input", next) : $("#files-title");
+  if (!next) target.setAttribute("tabindex", "-1");
+  target.focus();
+  $("#status-line").textContent = `Removed ${file.name} from the session.`;
 }
 
 function containerName(file) {
