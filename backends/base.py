@@ -22,7 +22,6 @@ class RunReport:
     backend: str
     written_duration: float | None = None  # seconds of audio the engine wrote (excluding container delay)
     source_complete: bool = True  # False when the input ended before its declared duration
-    source_end: float | None = None  # where the readable input ended, in output-timeline seconds
     gaps: list[tuple[float, float]] = field(default_factory=list)  # (start, length) skipped in salvage mode
     packets: int = 0
     notes: list[str] = field(default_factory=list)

@@ -193,7 +193,6 @@ def copy_track(plan, destination: Path, progress: ProgressFn | None = None) -> R
         _raise_no_audio(plan, report, "has no audio packets", damaged=dropped > 0)
     span = last_end - max(first, shift) if plan.start else last_end - first
     report.written_duration = float((span - unfilled) * tb)
-    report.source_end = float((last_end - shift) * tb)
     if unfilled:
         report.source_complete = False
         report.notes.append(
@@ -416,7 +415,6 @@ def decode_into(plan, sink, progress: ProgressFn | None = None) -> RunReport:
     if cursor is None:
         _raise_no_audio(plan, report, "decoded to no audio", damaged=undecodable > 0)
     report.written_duration = written / rate_in
-    report.source_end = report.written_duration
     _check_complete(plan, report)
     return report
 

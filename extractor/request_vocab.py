@@ -105,7 +105,6 @@ NOT_A_TITLE = frozenset({
     "complete", "other", "main", "default", "primary", "original", "only", "single", "one", "right",
     "last", "final", "next", "previous", "current", "first", "second", "third",
 })
-DEFAULT_TRACK_WORDS = ("main", "default", "primary", "original")
 
 # Consumed silently wherever they are left over. Everything else left over is reported.
 FILLER = frozenset(_words("""

@@ -344,17 +344,23 @@ def long_media(tmp_path: Path) -> Path:
                       video=None)
 
 
-@needs_interpreter
-def test_cancel_stops_the_job_and_leaves_no_file(client, tmp_path):
-    file = client.post("/api/files", json={"path": str(long_media(tmp_path))}).json()
+def start_writing(client, tmp_path, path):
+    """Add ``path``, start an MP3 job on it and wait until it is writing its temp file."""
+    file = client.post("/api/files", json={"path": str(path)}).json()
     job_id = run(client, file["id"], "as mp3")["jobs"][0]["id"]
-    runner = client.app.app.state.runner
     deadline = time.monotonic() + 30
     while client.get("/api/state").json()["jobs"][0]["progress"] <= 0.0:
         assert time.monotonic() < deadline, "the job never made progress"
         time.sleep(0.05)
     folder = tmp_path / "ws" / "outputs" / job_id
     assert [p.name for p in folder.iterdir() if ".vax-part-" in p.name]  # it is writing right now
+    return file, job_id, folder
+
+
+@needs_interpreter
+def test_cancel_stops_the_job_and_leaves_no_file(client, tmp_path):
+    _, job_id, folder = start_writing(client, tmp_path, long_media(tmp_path))
+    runner = client.app.app.state.runner
     response = client.post(f"/api/jobs/{job_id}/cancel")
     assert response.status_code == 200 and response.json()["cancelled"] is True
     assert response.json()["job"]["status"] == "cancelled"
@@ -402,14 +408,7 @@ def test_remove_an_uploaded_file_deletes_its_copy_and_outputs(tmp_path, media):
 def test_remove_a_path_file_cancels_its_job_and_keeps_the_original(client, tmp_path):
     original = long_media(tmp_path)
     before = original.read_bytes()
-    file = client.post("/api/files", json={"path": str(original)}).json()
-    job_id = run(client, file["id"], "as mp3")["jobs"][0]["id"]
-    deadline = time.monotonic() + 30
-    while client.get("/api/state").json()["jobs"][0]["progress"] <= 0.0:
-        assert time.monotonic() < deadline, "the job never made progress"
-        time.sleep(0.05)
-    folder = tmp_path / "ws" / "outputs" / job_id
-    assert [p.name for p in folder.iterdir() if ".vax-part-" in p.name]  # it is writing right now
+    file, job_id, folder = start_writing(client, tmp_path, original)
     response = client.delete(f"/api/files/{file['id']}")
     assert response.status_code == 200, response.text
     client.app.app.state.runner.wait(job_id, 10)
