@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 DEMO := .demo
 
-.PHONY: install demo test lint bench fuzz clean
+.PHONY: install demo test lint graph bench fuzz clean
 
 install: $(STAMP)
 
@@ -28,7 +28,13 @@ test: $(STAMP)
 	$(PY) -m pytest -rs
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check extractor backends fixtures tests
+	$(VENV)/bin/ruff check extractor backends fixtures tests tools
+	$(VENV)/bin/lint-imports
+	$(PY) tools/importgraph.py --cycles
+
+# The project's import graph, module by module, and its cycles (none allowed).
+graph: $(STAMP)
+	$(PY) tools/importgraph.py
 
 # Side-by-side benchmarks against Debian's ffmpeg CLI (the reference, installed here if missing),
 # moviepy and pydub; inputs are cached in ~/.cache/vax-bench. Writes benchmarks/RESULTS.md.

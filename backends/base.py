@@ -1,7 +1,11 @@
 """The one small interface every engine implements.
 
 Like an httpx transport: the selection layer hands a backend a plan and a destination
-path and gets a report back. It never needs to know how the engine works.
+path and gets a report back. It never needs to know how the engine works. Consent is part
+of the interface: a backend that sends data off the machine says what it would send.
+
+``LocalBackend`` (backends.local) and ``RemoteBackend`` (backends.remote) are the real
+ones; ``MockBackend`` (backends.mock) runs a function, for tests.
 """
 
 from __future__ import annotations
@@ -36,6 +40,15 @@ class Backend(Protocol):
 
     def unsupported_reason(self, plan) -> str | None:
         """None when this backend can run the plan, else a short reason."""
+
+    def upload_offer(self, plan) -> str | None:
+        """What running the plan would send off this machine, in words; None when nothing leaves it."""
+
+    def allowed_by_user(self) -> bool:
+        """Whether the user has standing permission for what ``upload_offer`` describes."""
+
+    def how_to_allow(self) -> str:
+        """How the user gives that permission."""
 
     def run(self, plan, destination: Path, progress: ProgressFn | None = None) -> RunReport:
         """Write the plan's output to ``destination`` (a temporary path), or raise a VaxError."""

@@ -36,7 +36,7 @@ RATE_INDEX = {44100: 0, 48000: 1, 32000: 2}
 
 def encode(planes: list[np.ndarray], rate: int, kbps: int) -> bytes:
     """One LAME encoder (from the lameenc wheel, joint stereo, quality 3) over planar float."""
-    from backends.mp3_lame import JOINT_STEREO, QUALITY, _lame
+    from backends.local.mp3_lame import JOINT_STEREO, QUALITY, _lame
 
     lib = _lame()
     gfp = lib.lame_init()

@@ -1,5 +1,5 @@
 """`python -m extractor` runs the vax command."""
 
-from .cli import main
+from extractor.cli.main import main
 
 main()

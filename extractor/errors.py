@@ -4,8 +4,15 @@ Every error carries its exit code and prints as one line. Like PyAV's ``av.error
 class also subclasses the matching builtin, so callers of the Python API can catch either
 ``extractor.errors.InputNotFound`` or plain ``FileNotFoundError``.
 
-The CLI maps these to exit codes in exactly one place (``cli.run_guarded``); the table in
-the README is generated from ``EXIT_CODES`` below, so the two cannot drift apart.
+Every interface (CLI, web worker, batch worker, library) turns exceptions into what the
+user is told through one table, ``as_vax_error`` (and ``outcome_of`` for the JSON shape);
+``extractor.guard.run_guarded`` applies it around a job. The README's exit-code table is
+generated from these classes, so the two cannot drift apart.
+
+``Interrupted`` is deliberately *not* a ``VaxError``: an ordinary ``except VaxError`` must
+never swallow Ctrl-C, SIGTERM or SIGHUP. ``DamagedFrame`` is the engine's own signal for a
+decoded frame that cannot belong to the track; it is not a ``ValueError``, so a real
+``ValueError`` (a bug) is never mistaken for damaged input.
 """
 
 from __future__ import annotations
@@ -97,14 +104,46 @@ class CloudNotAllowed(VaxError, PermissionError):
     label = "cloud fallback needed but not allowed"
 
 
-class Interrupted(VaxError, KeyboardInterrupt):
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C, SIGTERM, SIGHUP: the user (or the system) asked vax to stop."""
+
     exit_code = 130
     label = "interrupted"
+
+    def __init__(self, message: str = "interrupted; unfinished outputs were removed", *, hint: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    one_line = VaxError.one_line
+    __str__ = VaxError.__str__
+
+
+class DamagedFrame(Exception):
+    """A decoded frame that cannot belong to its track (another channel count, rate or layout).
+
+    Raised and caught inside the engine only; it becomes ``DamagedInput`` (or a dropped
+    packet under --salvage) there."""
 
 
 class InternalError(VaxError, RuntimeError):
     exit_code = 70
     label = "internal error (a bug: please report it with --debug output)"
+
+
+def as_vax_error(exc: BaseException) -> VaxError | Interrupted:
+    """The one table from any exception to what the user is told."""
+    if isinstance(exc, (VaxError, Interrupted)):
+        return exc
+    if isinstance(exc, KeyboardInterrupt):
+        return Interrupted()
+    return InternalError(f"{type(exc).__name__}: {exc}", hint="run again with --debug for details")
+
+
+def outcome_of(exc: BaseException) -> dict:
+    """The JSON shape of an error, the same for the CLI's --json, batches, the web page and the library."""
+    error = as_vax_error(exc)
+    return {"error": error.label, "message": error.one_line(), "exit_code": error.exit_code}
 
 
 def _all_error_classes() -> list[type[VaxError]]:
@@ -121,6 +160,6 @@ def _all_error_classes() -> list[type[VaxError]]:
 def exit_code_table() -> list[tuple[int, str]]:
     """(code, meaning) rows, sorted, one per distinct code: for --help and the README."""
     rows = {0: "success", 1: "some jobs failed (batch) or unexpected error"}
-    for cls in _all_error_classes():
+    for cls in [*_all_error_classes(), Interrupted]:
         rows.setdefault(cls.exit_code, cls.label)
     return sorted(rows.items())

@@ -171,54 +171,14 @@ def plan_track(spec: JobSpec, info: MediaInfo, track: AudioTrack, *, several: bo
     pcm_cut = spec.trims and track.codec in PCM_CODECS
     copy = fmt.can_copy(track.codec) and not spec.wants_reencode and not pcm_cut
     mode = "copy" if copy else "transcode"
-
-    # The timeline: keep the track's offset from the video (t=0 lines up with the video),
-    # or, with keep_offset off, count from the track's own first sample.
-    offset = track.offset if spec.keep_offset else 0.0
-    origin = track.start - offset  # source seconds that are t=0 of the timeline
-    start = spec.start or 0.0
-    end = spec.range_end
-    track_end = offset + track.duration if track.duration is not None else None
-    if track_end is not None and start >= track_end - 1e-3:
-        raise UsageError(
-            f"--start {format_time(start)} is at or after the end of track {track.number} ({format_time(track_end)})")
-    if end is not None and end <= offset:
-        raise UsageError(f"the range ends at {format_time(end)}, before the audio starts at {format_time(offset)}")
-    if end is not None and track_end is not None and end > track_end + 0.05:
-        notes.append(f"the range runs past the end of the audio; the output stops at {format_time(track_end)}")
-        end = None
-    content_end = min(x for x in (end, track_end) if x is not None) if (end or track_end) is not None else None
-    lead = max(0.0, offset - start) if mode == "transcode" else 0.0
-    expected = content_end - start if content_end is not None else None
-    if end is None and not track.duration_exact:
-        expected = None  # an estimated length: verify against what was actually read instead
-    if mode == "copy" and expected is not None:
-        expected -= max(0.0, offset - start)  # the offset is stored as a container delay, not as samples
+    span = _timeline(spec, track, mode, notes)
 
     if mode == "copy":
         codec, rate, channels, bitrate, bits = track.codec, track.sample_rate, track.channels, track.bit_rate, None
+        exact, tolerance = _copy_exactness(spec, info, track, fmt, span, notes)
     else:
         codec, rate, channels, bitrate, bits = _encoder_settings(spec, fmt, track, notes)
-
-    packet = PACKET_SAMPLES.get(track.codec, 1024) / max(track.sample_rate, 1)
-    tolerance = max(0.05, packet)
-    exact = True
-    if mode == "copy":
-        caveat = fmt.copy_caveat(track.codec, info.container)
-        if caveat:
-            exact = False
-            notes.append(caveat)
-        if spec.trims:
-            exact = False
-            tolerance += 2 * packet
-            notes.append(
-                f"copy cuts land on packet boundaries ({packet * 1000:.1f} ms for {track.codec}); "
-                "use --exact for a sample-accurate cut")
-        if offset - start > 0.002 and not fmt.holds_start_offset:
-            notes.append(
-                f"the track starts {offset - start:.3f}s after the video, and .{fmt.ext} cannot store that delay: "
-                "the copy starts at the first audio sample (use -f m4a or -f mka to keep it, or --exact to pad it)")
-    else:
+        tolerance = _packet_seconds(track)
         # A lossless transcode of a lossless source at its own rate, width and channels keeps every sample.
         exact = (fmt.lossless and track.codec in LOSSLESS_CODECS and rate == track.sample_rate
                  and channels == track.channels and not spec.trims and spec.loudness is None
@@ -231,10 +191,77 @@ def plan_track(spec: JobSpec, info: MediaInfo, track: AudioTrack, *, several: bo
     plan = Plan(
         spec=spec, source=info, track=track, mode=mode, format=fmt, output=output, codec=codec,
         sample_rate=rate, channels=channels, bitrate=bitrate, sample_bits=bits,
-        start=start, end=end, shift=origin + start, lead_silence=lead,
-        expected_duration=expected, tolerance=tolerance, sample_exact=exact, tags=tags, notes=tuple(notes),
+        start=span.start, end=span.end, shift=span.origin + span.start, lead_silence=span.lead,
+        expected_duration=span.expected, tolerance=tolerance, sample_exact=exact, tags=tags, notes=tuple(notes),
     )
     return dataclasses.replace(plan, explanation=explain(plan))
+
+
+@dataclass(frozen=True)
+class _Span:
+    """Where the output sits on the source: t=0, the range, the lead silence and the expected length."""
+
+    offset: float  # the track's start after the video that the output keeps (0 with --drop-offset)
+    origin: float  # source seconds that are t=0 of the timeline
+    start: float
+    end: float | None
+    lead: float
+    expected: float | None
+
+
+def _timeline(spec: JobSpec, track: AudioTrack, mode: str, notes: list[str]) -> _Span:
+    """The timeline keeps the track's offset from the video (t=0 lines up with the video), or,
+    with keep_offset off, counts from the track's own first sample."""
+    offset = track.offset if spec.keep_offset else 0.0
+    start = spec.start or 0.0
+    end = spec.range_end
+    track_end = offset + track.duration if track.duration is not None else None
+    if track_end is not None and start >= track_end - 1e-3:
+        raise UsageError(
+            f"--start {format_time(start)} is at or after the end of track {track.number} ({format_time(track_end)})")
+    if end is not None and end <= offset:
+        raise UsageError(f"the range ends at {format_time(end)}, before the audio starts at {format_time(offset)}")
+    if end is not None and track_end is not None and end > track_end + 0.05:
+        notes.append(f"the range runs past the end of the audio; the output stops at {format_time(track_end)}")
+        end = None
+    ends = [x for x in (end, track_end) if x is not None]
+    content_end = min(ends) if ends else None
+    expected = content_end - start if content_end is not None else None
+    if end is None and not track.duration_exact:
+        expected = None  # an estimated length: verify against what was actually read instead
+    if mode == "copy" and expected is not None:
+        expected -= max(0.0, offset - start)  # the offset is stored as a container delay, not as samples
+    lead = max(0.0, offset - start) if mode == "transcode" else 0.0
+    return _Span(offset=offset, origin=track.start - offset, start=start, end=end, lead=lead, expected=expected)
+
+
+def _packet_seconds(track: AudioTrack) -> float:
+    """The verification tolerance: one codec packet, and never under 50 ms."""
+    return max(0.05, PACKET_SAMPLES.get(track.codec, 1024) / max(track.sample_rate, 1))
+
+
+def _copy_exactness(spec: JobSpec, info: MediaInfo, track: AudioTrack, fmt: Format, span: _Span,
+                    notes: list[str]) -> tuple[bool, float]:
+    """Whether a copy decodes exactly like the source, and how much its length may differ."""
+    packet = PACKET_SAMPLES.get(track.codec, 1024) / max(track.sample_rate, 1)
+    tolerance = max(0.05, packet)
+    exact = True
+    caveat = fmt.copy_caveat(track.codec, info.container)
+    if caveat:
+        exact = False
+        notes.append(caveat)
+    if spec.trims:
+        exact = False
+        tolerance += 2 * packet
+        notes.append(
+            f"copy cuts land on packet boundaries ({packet * 1000:.1f} ms for {track.codec}); "
+            "use --exact for a sample-accurate cut")
+    late = span.offset - span.start
+    if late > 0.002 and not fmt.holds_start_offset:
+        notes.append(
+            f"the track starts {late:.3f}s after the video, and .{fmt.ext} cannot store that delay: "
+            "the copy starts at the first audio sample (use -f m4a or -f mka to keep it, or --exact to pad it)")
+    return exact, tolerance
 
 
 def _encoder_settings(spec: JobSpec, fmt: Format, track: AudioTrack, notes: list[str]):

@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from .errors import DamagedInput, VerificationFailed
+from .frames import frame_peak, gather, numpy_module, plane_arrays
 from .mediainfo import QUICK_OPEN
 from .policy import canonical_codec
 
@@ -90,7 +91,7 @@ def _loudness_meter(plan):
     """A meter fed during the one decode we already do, when the plan asked for a loudness."""
     if plan.spec.loudness is None:
         return None
-    from backends.loudness import LoudnessMeter
+    from .measure import LoudnessMeter
 
     return LoudnessMeter()
 
@@ -100,7 +101,7 @@ def _decode_all(container, stream, plan, meter=None) -> tuple[int, float | None]
 
     # A copy's peak is the source's own, and measuring it is the only reason a copy would import
     # numpy (~45 ms, a tenth of a whole `vax extract` copy): copies report no peak.
-    np = None if plan.is_copy else _numpy()
+    np = None if plan.is_copy else numpy_module()
     samples = 0
     peak = 0.0
     pending: list = []  # the peak is taken per block: per-frame numpy calls cost more than decoding
@@ -112,12 +113,12 @@ def _decode_all(container, stream, plan, meter=None) -> tuple[int, float | None]
             if np is not None:
                 pending.extend(plane_arrays(frame))
                 if len(pending) >= PEAK_BLOCK:
-                    peak = max(peak, _frame_peak(_gather(pending, scratch)))
+                    peak = max(peak, frame_peak(gather(pending, scratch)))
                     pending.clear()
             if meter is not None:
                 meter.add(frame)
         if pending:
-            peak = max(peak, _frame_peak(_gather(pending, scratch)))
+            peak = max(peak, frame_peak(gather(pending, scratch)))
     except (av.error.FFmpegError, ChannelsChanged) as exc:
         damage = _source_damage(plan) if plan.is_copy else None
         if damage is not None:  # the copy faithfully kept the input's own damage
@@ -162,49 +163,3 @@ def _check_channels(frame, expected: int) -> None:
 
 
 PEAK_BLOCK = 256  # plane arrays gathered before one peak reduction
-_SAMPLE_DTYPES = {"u8": "uint8", "s16": "int16", "s32": "int32", "s64": "int64", "flt": "float32", "dbl": "float64"}
-
-
-def _numpy():
-    import numpy  # imported on first use: the stream-copy path never needs it
-
-    return numpy
-
-
-def plane_arrays(frame) -> list:
-    """The frame's samples as 1-D numpy views of its planes (no copy, unlike to_ndarray's stacking)."""
-    if not frame.samples:
-        return []
-    np = _numpy()
-    fmt = frame.format
-    dtype = np.dtype(_SAMPLE_DTYPES[fmt.name.rstrip("p")])
-    if fmt.is_planar:
-        return [np.frombuffer(plane, dtype, count=frame.samples) for plane in frame.planes]
-    return [np.frombuffer(frame.planes[0], dtype, count=frame.samples * frame.layout.nb_channels)]
-
-
-def _gather(arrays: list, scratch: dict):
-    """np.concatenate(arrays) into a buffer reused block after block: a fresh multi-megabyte
-    array per block made the kernel map and zero new pages each time."""
-    np = _numpy()
-    dtype = arrays[0].dtype
-    if any(a.dtype != dtype for a in arrays):  # never seen, but then let numpy pick the common type
-        return np.concatenate(arrays)
-    size = sum(len(a) for a in arrays)
-    buffer = scratch.get(dtype)
-    if buffer is None or buffer.size < size:
-        buffer = scratch[dtype] = np.empty(size + size // 8, dtype)
-    return np.concatenate(arrays, out=buffer[:size])
-
-
-def _frame_peak(array) -> float:
-    np = _numpy()
-    if not array.size:
-        return 0.0
-    # max and min instead of abs(): two passes over the data but no temporary copy of it
-    if array.dtype.kind == "f":
-        return max(float(array.max()), -float(array.min()))
-    info = np.iinfo(array.dtype)
-    if info.min == 0:  # unsigned 8-bit
-        return max(int(array.max()) - 128, 128 - int(array.min())) / 128
-    return max(int(array.max()), -int(array.min())) / -info.min

@@ -29,7 +29,7 @@ with atheris.instrument_imports():
     from extractor.api import extract
     from extractor.errors import VaxError
     from extractor.mediainfo import probe
-    from extractor.outputs import TEMP_MARK
+    from extractor.publish import TEMP_MARK
 
 ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / ".fuzz"

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import pytest
 
-from extractor.outputs import TEMP_MARK
+from extractor.publish import TEMP_MARK
 from fixtures.badinputs import long_wav, make_bad_set
 from fixtures.generate import decode_track, dominant_freq, make_standard_set
 

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from extractor.batch import BatchSettings, expand_inputs
-from extractor.outputs import TEMP_MARK
+from extractor.batch.expand import BatchSettings, expand_inputs
+from extractor.publish import TEMP_MARK
 from fixtures.generate import Tone, decode_track, dominant_freq, make_media
 
 VAX = [sys.executable, "-c", "from extractor.cli import main; main()"]
@@ -275,7 +275,7 @@ def test_a_threaded_caller_gets_workers_from_a_fork_server(media, tmp_path):
     """Forking a process with other threads can deadlock; there the workers come from a fork server."""
     script = ("import threading, time\n"
               "threading.Thread(target=time.sleep, args=(60,), daemon=True).start()\n"
-              "from extractor.batch import _context\n"
+              "from extractor.batch.pool import _context\n"
               "print(_context().get_start_method())\n"
               "from extractor.cli import main\n"
               "main()\n")

@@ -117,7 +117,7 @@ def test_no_file_is_a_usage_error(run_vax):
 
 def test_credits_intent_uses_the_cloud_backend(monkeypatch):
     import backends.remote
-    from extractor.cli import cli
+    from extractor.cli.main import cli
 
     summary = {"available": 70, "frozen": 30, "total": 100, "anonymous": True, "user_id": "anon_x",
                "service": "http://nemo.test"}
@@ -135,9 +135,9 @@ def test_credits_intent_uses_the_cloud_backend(monkeypatch):
 def test_credits_without_a_cloud_backend_exits_12(monkeypatch):
     import sys
 
-    from extractor.cli import cli
+    from extractor.cli.main import cli
 
-    monkeypatch.setitem(sys.modules, "extractor.cli_remote", None)  # a build without the cloud client
+    monkeypatch.setitem(sys.modules, "extractor.cli.remote", None)  # a build without the cloud client
     result = CliRunner().invoke(cli, ["do", "balance"])
     assert result.exit_code == 12
     assert "no cloud backend" in result.output

@@ -15,7 +15,7 @@ from backends.mock import MockBackend
 from extractor import JobSpec, extract
 from extractor.api import run_spec
 from extractor.errors import DamagedInput, OutputExists, UsageError
-from extractor.outputs import TEMP_MARK
+from extractor.publish import TEMP_MARK
 from fixtures.generate import TONES, Tone, decode_track, dominant_freq, make_media
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent

@@ -7,8 +7,8 @@ import sys
 
 import pytest
 
-from extractor import progress
-from extractor.cli import run_jobs
+from extractor.cli import progress
+from extractor.cli.jobs import run_jobs
 from extractor.jobspec import JobSpec
 from fixtures.generate import Tone, make_media
 

@@ -10,8 +10,8 @@ from backends import LocalBackend
 from backends.mock import MockBackend
 from extractor import JobSpec
 from extractor.api import run_spec
-from extractor.cli import run_guarded
 from extractor.errors import VerificationFailed
+from extractor.guard import run_guarded
 from fixtures.generate import Tone, make_media
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from extractor.outputs import TEMP_MARK
+from extractor.publish import TEMP_MARK
 from fixtures.badinputs import long_wav
 from fixtures.generate import decode_track
 

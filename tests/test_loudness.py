@@ -13,9 +13,10 @@ import numpy as np
 import pytest
 import soundfile
 
-from backends.loudness import TRUE_PEAK_LIMIT, LoudnessMeter
+from backends.local.loudness import TRUE_PEAK_LIMIT
 from extractor.api import extract, plan
 from extractor.jobspec import JobSpec
+from extractor.measure import LoudnessMeter
 from fixtures.generate import Tone, decode_track, dominant_freq, make_media
 
 RATE = 48000

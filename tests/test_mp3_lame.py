@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from backends.mp3_lame import LameSink, _lame, lame_can_encode
-from backends.sinks import EncoderSink, open_sink
+from backends.local.mp3_lame import LameSink, _lame, lame_can_encode
+from backends.local.sinks import EncoderSink
+from backends.local.writers import open_sink
 from extractor import JobSpec, extract
 from extractor.api import plan as make_plans
 from fixtures.generate import decode_track, dominant_freq

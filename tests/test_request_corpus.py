@@ -16,7 +16,7 @@ from extractor.errors import UsageError
 from extractor.jobspec import JobSpec
 from extractor.mediainfo import probe
 from extractor.planner import plan_jobs
-from extractor.request import Interpretation, describe, interpret
+from extractor.words.interpret import Interpretation, describe, interpret
 
 CORPUS = json.loads((Path(__file__).parent / "request_corpus.json").read_text(encoding="utf-8"))
 

@@ -23,8 +23,8 @@ from fixtures.generate import Tone, decode_track, dominant_freq, make_media
 TOKEN = "test-token-0123456789"
 BASE = "http://127.0.0.1:8765"
 needs_interpreter = pytest.mark.skipif(
-    __import__("importlib.util").util.find_spec("extractor.request") is None,
-    reason="extractor.request (the natural-language interpreter) is not in this checkout yet")
+    __import__("importlib.util").util.find_spec("extractor.words") is None,
+    reason="extractor.words (the natural-language interpreter) is not in this checkout yet")
 
 
 def make_client(workspace: Path, **options) -> TestClient:
@@ -506,7 +506,7 @@ def test_a_job_running_at_shutdown_is_marked_interrupted(tmp_path):
 def test_waveform_png_is_valid(tmp_path, media):
     import zlib
 
-    from extractor.web.waveform import HEIGHT, WIDTH, draw, peaks, png_bytes
+    from extractor.waveform import HEIGHT, WIDTH, draw, peaks, png_bytes
 
     samples, _ = decode_track(media["wav_audio"])
     levels = peaks(media["wav_audio"], samples.shape[1])

@@ -49,11 +49,15 @@ class RemoteBackend:
                     "(trim or compress it first)")
         return None
 
-    def describe_offer(self, plan) -> str:
-        """What the cloud could do for this plan, for the 'not allowed' message."""
+    def upload_offer(self, plan) -> str:
+        """What the cloud could do for this plan and what it would upload, for the 'not allowed' message."""
         return (f"the NemoVideo cloud backend can render it to MP4 and vax would then extract the audio "
                 f"locally as .{plan.format.ext}, but that uploads {Path(plan.source.path).name} "
                 f"({megabytes(plan.source.size or 0)}) to NemoVideo and uses its credits")
+
+    def allowed_by_user(self) -> bool:
+        """VAX_ALLOW_CLOUD=1, or ``allow_cloud = true`` in the vax config file: the user's own decision."""
+        return config.cloud_allowed_by_user()
 
     def how_to_allow(self) -> str:
         return config.how_to_allow()
@@ -88,12 +92,11 @@ def extract_from_render(plan, rendered: Path, destination: Path, progress: Progr
     everything the undecodable source could not tell us (codec, rate, channels, length)
     now comes from the MP4.
     """
+    from backends.local import LocalBackend
     from extractor.errors import NotMedia
     from extractor.jobspec import TrackSelection
     from extractor.mediainfo import probe
     from extractor.planner import explain, plan_jobs
-
-    from ..local import LocalBackend
 
     try:
         info = probe(rendered)

@@ -178,65 +178,78 @@ class NemoClient:
         return self._http.request(method, path, **kwargs)
 
     def _with_recovery(self, send, path: str, auth: bool, *, unwrap: bool = True, resend_safe: bool = True):
-        reauthed = client_id_renewed = rate_limited = False
-        failures = 0
+        """Send until there is an answer to give: retries, re-authentication and the error table."""
+        tries = _Tries()
         while True:
             try:
                 response = send(self._headers(auth))
             except httpx.TransportError as exc:
-                # A request that may have reached the agent is never resent: it could run twice.
-                if not resend_safe and not isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout)):
-                    raise RemoteError(f"lost the connection to NemoVideo during {path}: {_describe(exc)}") from None
-                failures += 1
-                if failures >= self.settings.retries:
-                    raise RemoteError(f"cannot reach NemoVideo at {self.base_url} ({_describe(exc)}) "
-                                      f"after {failures} attempts", hint="check the network or --remote-url") from None
-                self._backoff(failures, f"network error ({_describe(exc)})")
+                self._after_transport_error(exc, path, tries, resend_safe)
                 continue
-
-            status = response.status_code
-            if status >= 500:
-                failures += 1
-                if failures >= self.settings.retries:
-                    raise RemoteError(f"NemoVideo keeps failing on {path} (HTTP {status}, {failures} attempts)",
-                                      hint="the service may be down; try again later")
-                self._backoff(failures, f"HTTP {status}")
+            if self._retry_later(response.status_code, path, tries):
                 continue
-            if status == 429:
-                if rate_limited:
-                    raise RemoteError("NemoVideo is rate-limiting this client (HTTP 429 twice)",
-                                      hint="anonymous tokens are limited per client and IP; try again later")
-                rate_limited = True
-                self.status(f"rate-limited by NemoVideo; waiting {self.settings.rate_limit_wait:g}s")
-                time.sleep(self.settings.rate_limit_wait)
-                continue
-            if not unwrap and status < 300:
+            if not unwrap and response.status_code < 300:
                 if "json" not in response.headers.get("content-type", ""):
                     return response  # the stream itself: the caller reads it
                 response.read()  # a JSON answer where a stream was expected: an error envelope
             body = _json_body(response)
-            code = _code_of(body)
-            if status == 400 and not auth and not client_id_renewed and code in (None, 400):
-                # The service lost or rejected our client id: make a fresh one, once.
-                client_id_renewed = True
-                config.client_id(regenerate=True)
+            if self._recovered(response.status_code, _code_of(body), auth, tries):
                 continue
-            if status == 402:
-                raise RemoteError("NemoVideo refused the export on this plan (HTTP 402; not a credits problem)",
-                                  hint="register or upgrade your plan to unlock export")
-            if code == 1001 and auth:
-                if reauthed:
-                    raise RemoteError("NemoVideo rejected a freshly issued token", hint="try again later")
-                reauthed = True
-                self._reauthenticate()
-                continue
-            if code not in (None, 0):
-                raise self._coded_error(code, body, path)
-            if status >= 300:
-                raise RemoteError(f"NemoVideo answered HTTP {status} on {path}: {self._message(body) or 'no details'}")
-            if not unwrap:
-                return response
-            return self._unwrap(body, path)
+            self._raise_for(response.status_code, body, path)
+            return response if not unwrap else self._unwrap(body, path)
+
+    def _after_transport_error(self, exc, path: str, tries: _Tries, resend_safe: bool) -> None:
+        # A request that may have reached the agent is never resent: it could run twice.
+        if not resend_safe and not isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout)):
+            raise RemoteError(f"lost the connection to NemoVideo during {path}: {_describe(exc)}") from None
+        tries.failures += 1
+        if tries.failures >= self.settings.retries:
+            raise RemoteError(f"cannot reach NemoVideo at {self.base_url} ({_describe(exc)}) "
+                              f"after {tries.failures} attempts", hint="check the network or --remote-url") from None
+        self._backoff(tries.failures, f"network error ({_describe(exc)})")
+
+    def _retry_later(self, status: int, path: str, tries: _Tries) -> bool:
+        """Server errors are retried with backoff; one rate limit is waited out."""
+        if status >= 500:
+            tries.failures += 1
+            if tries.failures >= self.settings.retries:
+                raise RemoteError(f"NemoVideo keeps failing on {path} (HTTP {status}, {tries.failures} attempts)",
+                                  hint="the service may be down; try again later")
+            self._backoff(tries.failures, f"HTTP {status}")
+            return True
+        if status == 429:
+            if tries.rate_limited:
+                raise RemoteError("NemoVideo is rate-limiting this client (HTTP 429 twice)",
+                                  hint="anonymous tokens are limited per client and IP; try again later")
+            tries.rate_limited = True
+            self.status(f"rate-limited by NemoVideo; waiting {self.settings.rate_limit_wait:g}s")
+            time.sleep(self.settings.rate_limit_wait)
+            return True
+        return False
+
+    def _recovered(self, status: int, code, auth: bool, tries: _Tries) -> bool:
+        """A lost client id or an expired token is renewed once, and the request sent again."""
+        if status == 400 and not auth and not tries.client_id_renewed and code in (None, 400):
+            tries.client_id_renewed = True  # the service lost or rejected our client id: a fresh one, once
+            config.client_id(regenerate=True)
+            return True
+        if code == 1001 and auth:
+            if tries.reauthed:
+                raise RemoteError("NemoVideo rejected a freshly issued token", hint="try again later")
+            tries.reauthed = True
+            self._reauthenticate()
+            return True
+        return False
+
+    def _raise_for(self, status: int, body, path: str) -> None:
+        code = _code_of(body)
+        if status == 402:
+            raise RemoteError("NemoVideo refused the export on this plan (HTTP 402; not a credits problem)",
+                              hint="register or upgrade your plan to unlock export")
+        if code not in (None, 0):
+            raise self._coded_error(code, body, path)
+        if status >= 300:
+            raise RemoteError(f"NemoVideo answered HTTP {status} on {path}: {self._message(body) or 'no details'}")
 
     def _backoff(self, failures: int, why: str) -> None:
         wait = self.settings.backoff * 2 ** (failures - 1)
@@ -320,3 +333,11 @@ def _code_of(body) -> int | None:
 def _describe(exc: Exception) -> str:
     text = str(exc).strip() or type(exc).__name__
     return text.splitlines()[0][:MAX_MESSAGE]
+
+
+class _Tries:
+    """What one request has been through so far: each recovery is tried a bounded number of times."""
+
+    def __init__(self):
+        self.failures = 0
+        self.rate_limited = self.reauthed = self.client_id_renewed = False

@@ -19,7 +19,7 @@ from .session import Session, new_id
 def interpreter():
     """The ``extractor.request`` module, imported on first use."""
     try:
-        return import_module("extractor.request")
+        return import_module("extractor.words")
     except ImportError as exc:
         raise UsageError(f"the request interpreter is not available in this build ({exc})") from None
 

@@ -22,6 +22,8 @@ from starlette.responses import FileResponse, JSONResponse, Response, StreamingR
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from extractor.publish import TEMP_MARK, remove_quietly
+
 from ..errors import (
     CloudNotAllowed,
     InputNotFound,
@@ -31,7 +33,6 @@ from ..errors import (
     UsageError,
     VaxError,
 )
-from ..outputs import TEMP_MARK, remove_quietly
 from . import actions
 from .guard import Guard
 from .jobs import JobRunner
@@ -136,7 +137,7 @@ class WebApp:
     async def state(self, request: Request) -> JSONResponse:
         snapshot = self.session.snapshot()
         snapshot["limits"] = {"max_upload": self.max_upload, "extensions": sorted(MEDIA_EXTENSIONS)}
-        snapshot["interpreter"] = find_spec("extractor.request") is not None
+        snapshot["interpreter"] = find_spec("extractor.words") is not None
         snapshot["cloud_available"] = find_spec("backends.remote") is not None
         snapshot["workspace"] = str(self.session.root)
         return JSONResponse(snapshot)
@@ -336,7 +337,7 @@ def safe_file_name(name: str) -> str:
 
 
 def human_size(size: int) -> str:
-    from ..cli import _human_size
+    from extractor.units import human_size as _human_size
 
     return _human_size(size)
 

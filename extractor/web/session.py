@@ -17,7 +17,7 @@ import threading
 import time
 from pathlib import Path
 
-from ..outputs import TEMP_MARK, remove_quietly
+from extractor.publish import TEMP_MARK, remove_quietly
 
 SESSION_FILE = "session.json"
 FINISHED = ("done", "failed", "cancelled", "interrupted")

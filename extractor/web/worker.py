@@ -14,7 +14,8 @@ import sys
 import time
 from pathlib import Path
 
-from ..errors import InternalError, Interrupted, VaxError
+from ..errors import Interrupted
+from ..guard import run_guarded
 
 PROGRESS_EVERY = 0.1  # seconds between progress lines
 
@@ -33,27 +34,24 @@ def waveform_name(output: Path) -> str:
 
 
 def run(request: dict) -> None:
-    from ..api import run_spec
+    from ..api import run_spec, write_waveform
     from ..jobspec import JobSpec
-    from ..mediainfo import probe
-    from ..planner import plan_jobs
-    from .waveform import write_waveform
 
     spec = JobSpec.from_dict(request["spec"])
-    info = probe(spec.input)
-    plans = plan_jobs(spec, info)
-    names = [p.output.name for p in plans]
+    place = [0, 1]  # the running output's position among the outputs, and their count
     last = [0.0]
+
+    def on_start(_plan, position: int, count: int) -> None:
+        place[:] = [position, count]
 
     def progress(plan, fraction):
         now = time.monotonic()
         if now - last[0] < PROGRESS_EVERY and fraction < 1.0:
             return
         last[0] = now
-        position = names.index(plan.output.name) if plan.output.name in names else 0
-        emit({"event": "progress", "fraction": (position + fraction) / len(plans), "output": plan.output.name})
+        emit({"event": "progress", "fraction": (place[0] + fraction) / place[1], "output": plan.output.name})
 
-    results = run_spec(spec, progress=progress, info=info)
+    results = run_spec(spec, progress=progress, on_start=on_start)
     described = []
     for result in results:
         entry = result.to_dict()
@@ -73,25 +71,10 @@ def run(request: dict) -> None:
 
 def main() -> int:
     signal.signal(signal.SIGTERM, _on_sigterm)
-    try:
-        run(json.loads(sys.stdin.read()))
-        return 0
-    except VaxError as exc:
-        emit({"event": "error", "label": exc.label, "message": exc.one_line(), "exit_code": exc.exit_code})
-        return exc.exit_code
-    except KeyboardInterrupt:
-        exc = Interrupted("cancelled; the unfinished output was removed")
-        emit({"event": "error", "label": exc.label, "message": exc.one_line(), "exit_code": exc.exit_code})
-        return exc.exit_code
-    except Exception as exc:  # noqa: BLE001 - a bug: still one line for the page
-        wrapped = InternalError(f"{type(exc).__name__}: {exc}")
-        emit({"event": "error", "label": wrapped.label, "message": wrapped.one_line(),
-              "exit_code": wrapped.exit_code})
-        return wrapped.exit_code
-    finally:
-        from ..outputs import remove_live_temps
-
-        remove_live_temps()
+    request = json.loads(sys.stdin.read())
+    return run_guarded(lambda: run(request),
+                       report=lambda error: emit({"event": "error", "label": error.label,
+                                                  "message": error.one_line(), "exit_code": error.exit_code}))
 
 
 if __name__ == "__main__":

@@ -30,8 +30,8 @@ if not Path(CHROMIUM).exists():
     pytest.skip("the chromium package is not installed (see .ci/apt-packages)", allow_module_level=True)
 if find_spec("playwright") is None:
     pytest.skip("Playwright for Python is not installed (the dev extra has it)", allow_module_level=True)
-if find_spec("extractor.request") is None:
-    pytest.skip("extractor.request (the request interpreter) is not in this checkout yet", allow_module_level=True)
+if find_spec("extractor.words") is None:
+    pytest.skip("extractor.words (the request interpreter) is not in this checkout yet", allow_module_level=True)
 
 from playwright.sync_api import expect, sync_playwright
 

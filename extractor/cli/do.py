@@ -22,9 +22,11 @@ from pathlib import Path
 
 import click
 
-from .batch import BatchSettings, batch_options, expand_inputs, output_options
-from .cli import _debug_of, _json_error_reporter, format_probe, run_guarded, run_jobs
-from .errors import RemoteError, UsageError, VaxError
+from extractor.batch.expand import BatchSettings, expand_inputs
+from extractor.cli.jobs import _json_error_reporter, run_jobs
+from extractor.cli.main import _debug_of, format_probe, run_guarded
+from extractor.cli.options import batch_options, output_options
+from extractor.errors import RemoteError, UsageError, VaxError
 
 
 @click.command("do")
@@ -56,7 +58,7 @@ def do(ctx: click.Context, request: str, files: tuple[str, ...], output: str | N
     holder: dict = {}
 
     def understand():
-        from .request import interpret
+        from extractor.words.interpret import interpret
 
         interpretation = interpret(request)
         holder["interpretation"] = interpretation
@@ -114,12 +116,9 @@ def _spec_for(interpretation, path: str, **overrides):
     """The job spec for one file. A file that cannot be probed gets its spec without the
     probe-dependent parts ("the last N minutes", the exact-copy container): the job then probes
     it again and fails with the usual one-line error, without stopping the other files."""
-    from .cli_remote import standing_cloud_permission
-    from .jobspec import JobSpec
-    from .mediainfo import probe
+    from extractor.jobspec import JobSpec
+    from extractor.mediainfo import probe
 
-    if standing_cloud_permission():
-        overrides["allow_cloud"] = True
     info = None
     if interpretation.from_end is not None or interpretation.lossless:
         try:
@@ -132,8 +131,8 @@ def _spec_for(interpretation, path: str, **overrides):
 
 def _describe_quietly(spec) -> str | None:
     """The per-file sentence, or None when planning fails: the job then reports that failure itself."""
-    from .api import plan
-    from .request import describe
+    from extractor.api import plan
+    from extractor.words.interpret import describe
 
     try:
         return describe(spec, plan(spec))
@@ -151,7 +150,7 @@ def _check_single_output(interpretation, output: str | None, count: int) -> None
 
 
 def _probe_each(paths: list[str], *, as_json: bool, debug: bool) -> int:
-    from .mediainfo import probe
+    from extractor.mediainfo import probe
 
     codes = []
     for path in paths:
@@ -169,7 +168,7 @@ def _credits(ctx: click.Context, *, as_json: bool, debug: bool, dry_run: bool) -
         click.echo("dry run: would ask the cloud service for the credit balance", err=as_json)
         return 0
     try:
-        from .cli_remote import credits
+        from extractor.cli.remote import credits
     except ImportError:
         credits = None
     if credits is None:

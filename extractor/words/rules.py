@@ -11,12 +11,12 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from . import request_vocab as vocab
-from .errors import UsageError
-from .timeparse import parse_time
+from extractor.errors import UsageError
+from extractor.timeparse import parse_time
+from extractor.words import vocab
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .request import _Reader
+    from extractor.words.interpret import _Reader
 
 B = r"(?<![a-z0-9_'])"  # start of an ASCII word (works next to Chinese characters, unlike \b)
 E = r"(?![a-z0-9_])"  # end of an ASCII word

@@ -59,7 +59,7 @@ def serve(port, host, open_browser, workspace, token, max_upload_mb) -> None:
     """
     import uvicorn
 
-    from .web.app import DEFAULT_MAX_UPLOAD, create_app
+    from extractor.web.app import DEFAULT_MAX_UPLOAD, create_app
 
     token = token or secrets.token_urlsafe(24)
     workspace = (workspace or default_workspace()).expanduser().resolve()

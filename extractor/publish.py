@@ -14,8 +14,8 @@ import os
 import secrets
 from pathlib import Path
 
-from .errors import OutputError, OutputExists, UsageError
-from .naming import same_file
+from extractor.errors import OutputError, OutputExists, UsageError
+from extractor.naming import same_file
 
 TEMP_MARK = ".vax-part-"
 

@@ -6,7 +6,7 @@ a fixed list of patterns (``_RULES``) is tried in order; each match *consumes* i
 later rule never re-reads them. What is left is either filler (please, the, my video, can you,
 extract, ...: consumed silently) or reported by name in ``Interpretation.unknown``. No network,
 no model. Vocabulary (format names, languages, filler words, presets) lives in
-``extractor.request_vocab``.
+``extractor.words.vocab``.
 
 Grammar (case-insensitive; any order; Chinese intents too):
 
@@ -52,12 +52,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import request_vocab as vocab
-from .errors import UsageError
-from .jobspec import JobSpec
-from .request_rules import _RULES, _TIME_KEYS, _has_audio_suffix, _needs_reencode
-from .request_text import _human_span, _intent_sentence, _job_sentence, describe
-from .timeparse import format_time
+from extractor.errors import UsageError
+from extractor.jobspec import JobSpec
+from extractor.timeparse import format_time
+from extractor.words import vocab
+from extractor.words.rules import _RULES, _TIME_KEYS, _has_audio_suffix, _needs_reencode
+from extractor.words.text import _human_span, _intent_sentence, _job_sentence, describe
 
 _CONSUMED = "\x00"  # what a rule's matched words are overwritten with
 
@@ -378,7 +378,7 @@ def _validate(options: dict, reader: _Reader) -> None:
 # -- probe-dependent resolution ----------------------------------------------------------------
 
 def _probe(path):
-    from .mediainfo import probe
+    from extractor.mediainfo import probe
 
     return probe(path)
 
@@ -389,8 +389,8 @@ def _exact_copy_container(spec: JobSpec, info) -> JobSpec:
     The source's own container first (``format="auto"``); when that copy would not be
     sample-exact (e.g. WebM Opus -> .opus gains end padding), Matroska audio if it is;
     else a FLAC transcode, which is exact by construction."""
-    from .planner import select_tracks
-    from .policy import FORMATS, natural_format
+    from extractor.planner import select_tracks
+    from extractor.policy import FORMATS, natural_format
 
     tracks = select_tracks(spec, info)
 

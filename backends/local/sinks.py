@@ -17,23 +17,10 @@ from fractions import Fraction
 from pathlib import Path
 from typing import ClassVar
 
-from extractor.verify import plane_arrays
+from extractor.frames import LAYOUTS, SilenceWriter, plane_arrays, slice_frame
 
 WRITE_BLOCK = 65536  # samples gathered before one libsndfile write
-SILENCE_CHUNK = 48000  # samples per silence frame: one second at 48 kHz keeps memory flat
-LAYOUTS = {1: "mono", 2: "stereo", 6: "5.1", 8: "7.1"}
 _INT_SCALE = {"int16": 1 << 15, "int32": 1 << 31}
-
-
-def open_sink(plan, destination: Path):
-    if plan.format.name in SoundfileSink.FORMATS:
-        return SoundfileSink(plan, destination)
-    if plan.format.name == "mp3":
-        from .mp3_lame import LameSink, lame_can_encode  # 3.5x faster than the wheel's libmp3lame
-
-        if lame_can_encode(plan):
-            return LameSink(plan, destination)
-    return EncoderSink(plan, destination)
 
 
 def output_layout(plan, frame) -> str:
@@ -44,49 +31,7 @@ def output_layout(plan, frame) -> str:
     return LAYOUTS.get(plan.channels, name or "stereo")
 
 
-def silence_like(frame, samples: int):
-    """A frame of zeros in the same format, layout and rate as ``frame``."""
-    import av
-    import numpy as np  # here, not at the top: the stream-copy path must not load numpy
-
-    fmt = frame.format
-    channels = len(frame.layout.channels)
-    dtype = frame.to_ndarray().dtype if frame.samples else np.float32
-    shape = (channels, samples) if fmt.is_planar else (1, samples * channels)
-    silent = av.AudioFrame.from_ndarray(np.zeros(shape, dtype=dtype), format=fmt.name, layout=frame.layout.name)
-    silent.sample_rate = frame.sample_rate
-    return silent
-
-
-def slice_frame(frame, start: int, stop: int):
-    """Samples [start, stop) of a frame as a new frame (the whole frame when nothing is cut)."""
-    import av
-
-    if start == 0 and stop == frame.samples:
-        return frame
-    import numpy as np
-
-    array = frame.to_ndarray()
-    if frame.format.is_planar:
-        part = array[:, start:stop]
-    else:
-        channels = len(frame.layout.channels)
-        part = array[:, start * channels:stop * channels]
-    cut = av.AudioFrame.from_ndarray(np.ascontiguousarray(part), format=frame.format.name, layout=frame.layout.name)
-    cut.sample_rate = frame.sample_rate
-    return cut
-
-
-class _SilenceMixin:
-    def write_silence(self, samples: int, rate: int, like) -> None:
-        while samples > 0:
-            n = min(samples, SILENCE_CHUNK)
-            frame = silence_like(like, n)
-            self.write(frame, 0, n)
-            samples -= n
-
-
-class EncoderSink(_SilenceMixin):
+class EncoderSink(SilenceWriter):
     """FFmpeg encoder (AAC, MP3, Opus, Vorbis, AC-3, ...) into its muxer."""
 
     def __init__(self, plan, destination: Path):
@@ -157,7 +102,7 @@ def _pick_sample_format(formats: list[str], bits: int | None) -> str:
     return "fltp"
 
 
-class SoundfileSink(_SilenceMixin):
+class SoundfileSink(SilenceWriter):
     """PCM WAV and FLAC through libsndfile, fed straight from numpy."""
 
     FORMATS: ClassVar[dict[str, str]] = {"wav": "WAV", "flac": "FLAC"}

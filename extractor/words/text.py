@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from . import request_vocab as vocab
-from .jobspec import JobSpec
-from .request_rules import _needs_reencode
-from .timeparse import format_time
+from extractor.jobspec import JobSpec
+from extractor.timeparse import format_time
+from extractor.words import vocab
+from extractor.words.rules import _needs_reencode
 
 # -- request sentences ---------------------------------------------------------------------------------
 

@@ -9,8 +9,10 @@ import sys
 
 import click
 
-from .batch import BatchSettings, batch_options, expand_inputs, output_options
-from .cli import _debug_of, extract_options, run_jobs, spec_from_options
+from extractor.batch.expand import BatchSettings, expand_inputs
+from extractor.cli.jobs import extract_options, run_jobs, spec_from_options
+from extractor.cli.main import _debug_of
+from extractor.cli.options import batch_options, output_options
 
 
 @click.command()

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .sinks import LAYOUTS, _SilenceMixin
+from extractor.frames import LAYOUTS, SilenceWriter
 
 MPEG1_RATES = (32000, 44100, 48000)
 BITRATES_KBPS = (32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320)
@@ -80,7 +80,7 @@ def lame_can_encode(plan) -> bool:
     return _lame() is not None
 
 
-class LameSink(_SilenceMixin):
+class LameSink(SilenceWriter):
     def __init__(self, plan, destination: Path):
         import av
 
@@ -117,7 +117,7 @@ class LameSink(_SilenceMixin):
         self._pending_samples = 0
 
     def write(self, frame, start: int, stop: int) -> None:
-        from .sinks import slice_frame
+        from extractor.frames import slice_frame
 
         if (
             frame.format.name == "fltp"
@@ -133,7 +133,7 @@ class LameSink(_SilenceMixin):
             self._queue(converted)
 
     def _queue(self, frame, start: int = 0, stop: int | None = None) -> None:
-        from extractor.verify import plane_arrays
+        from extractor.frames import plane_arrays
 
         planes = [plane[start:stop] for plane in plane_arrays(frame)]
         if planes:

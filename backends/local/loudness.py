@@ -16,15 +16,16 @@ Both modes give out exactly as many samples as they take in (checked by the test
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from fractions import Fraction
 from pathlib import Path
 
-from .base import ProgressFn, RunReport
-from .sinks import LAYOUTS, _SilenceMixin, open_sink, slice_frame
+from backends.base import ProgressFn, RunReport
+from extractor.frames import LAYOUTS
+from extractor.measure import GraphFeeder, Loudness, LoudnessMeter
+
+from .decode import decode_into
+from .writers import open_sink
 
 TRUE_PEAK_LIMIT = -1.5  # dBTP, the ceiling of the normalised output
-SILENT_AT = -70.0  # LUFS: BS.1770's absolute gate; below it there is nothing to measure
 # loudnorm leaves a file linear (one gain) only if its loudness range fits the target
 # range; we want the gain, not compression, so the target range is at least the measured one.
 LRA_TARGET_FLOOR = 11.0
@@ -35,21 +36,8 @@ LRA_NOT_ZERO = 0.1
 HEADROOM = -5.0  # LUFS: input measured louder than this is turned down before loudnorm (see below)
 
 
-@dataclass(frozen=True)
-class Loudness:
-    integrated: float  # LUFS
-    lra: float  # loudness range, LU
-    true_peak: float | None  # dBTP; None for digital silence
-
-    @property
-    def measurable(self) -> bool:
-        return self.integrated > SILENT_AT and self.true_peak is not None
-
-
 def transcode_normalised(plan, destination: Path, progress: ProgressFn | None = None) -> RunReport:
     """Two passes over the planned range: measure it, then write it normalised to the target."""
-    from .local import decode_into
-
     target = plan.spec.loudness
     layout = _output_layout(plan)
     meter = LoudnessMeter(layout)
@@ -99,106 +87,7 @@ def _part(progress: ProgressFn | None, offset: float) -> ProgressFn | None:
     return lambda fraction: progress(offset + fraction / 2)
 
 
-# -- the filter graphs ------------------------------------------------------------------
-
-def _graph_for(frame, filters: list[tuple[str, str]]):
-    """abuffer (shaped like ``frame``) -> filters -> abuffersink, configured."""
-    import av
-
-    graph = av.filter.Graph()
-    nodes = [graph.add_abuffer(sample_rate=frame.sample_rate, format=frame.format.name,
-                               layout=frame.layout.name, time_base=Fraction(1, frame.sample_rate))]
-    nodes += [graph.add(name, args) for name, args in filters]
-    nodes.append(graph.add("abuffersink"))
-    graph.link_nodes(*nodes).configure()
-    return graph
-
-
-class _GraphFeeder(_SilenceMixin):
-    """A sink that pushes the kept samples through a filter graph built on the first frame.
-
-    Frames get their own running timestamps: decoder timestamps are in the stream's time
-    base, and the graph counts in samples.
-    """
-
-    def __init__(self, layout: str | None = None):
-        self._graph = None
-        self._pts = 0
-        self._layout = layout
-
-    def _channels(self) -> list[tuple[str, str]]:
-        """Convert to the output's layout first (swresample, the same downmix the sinks do)."""
-        return [("aformat", f"channel_layouts={self._layout}")] if self._layout else []
-
-    def _filters(self, frame) -> list[tuple[str, str]]:
-        raise NotImplementedError
-
-    def _take(self, frame) -> None:
-        raise NotImplementedError
-
-    def add(self, frame) -> None:
-        if self._graph is None:
-            self._graph = _graph_for(frame, self._filters(frame))
-        frame.pts = self._pts
-        frame.time_base = Fraction(1, frame.sample_rate)
-        self._pts += frame.samples
-        self._graph.push(frame)
-        self._drain()
-
-    def write(self, frame, keep_from: int, keep_to: int) -> None:
-        self.add(slice_frame(frame, keep_from, keep_to))
-
-    def _drain(self) -> None:
-        import av
-
-        while True:
-            try:
-                out = self._graph.pull()
-            except (av.error.BlockingIOError, av.error.EOFError):
-                return
-            self._take(out)
-
-    def _finish(self) -> None:
-        if self._graph is not None:
-            self._graph.push(None)
-            self._drain()
-            self._graph = None
-
-    def close(self) -> None:
-        self._finish()
-
-    def abort(self) -> None:
-        self._graph = None
-
-
-class LoudnessMeter(_GraphFeeder):
-    """EBU R128 measurement of whatever is written into it (also usable as a plain frame sink)."""
-
-    def __init__(self, layout: str | None = None):
-        super().__init__(layout)
-        self._latest: dict[str, str] = {}
-
-    def _filters(self, frame):
-        return [*self._channels(), ("ebur128", "metadata=1:peak=true")]
-
-    def _take(self, frame) -> None:
-        metadata = frame.metadata
-        if "lavfi.r128.I" in metadata:  # set on every full 100 ms step; each holds the running totals
-            self._latest = dict(metadata)
-
-    def result(self) -> Loudness:
-        self._finish()
-        values = self._latest
-        integrated = float(values.get("lavfi.r128.I", SILENT_AT))
-        if math.isnan(integrated) or integrated < SILENT_AT:
-            integrated = SILENT_AT
-        lra = float(values.get("lavfi.r128.LRA", 0.0))
-        peak = float(values.get("lavfi.r128.true_peak", 0.0))
-        true_peak = 20 * math.log10(peak) if peak > 0 else None
-        return Loudness(integrated=integrated, lra=lra, true_peak=true_peak)
-
-
-class NormalisingSink(_GraphFeeder):
+class NormalisingSink(GraphFeeder):
     """loudnorm's second pass in front of the real sink, back at ``rate`` for it."""
 
     def __init__(self, sink, target: float, measured: Loudness, rate: int, layout: str | None = None):

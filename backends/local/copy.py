@@ -1,0 +1,198 @@
+"""Stream copy: the planned track's packets, unchanged, into the output container.
+
+A plain loop over packets (``copy_track``); ``_CopyState`` holds what the loop has seen so
+far (the first kept packet, the end of the last one, holes, drops), one decision per method.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from backends.base import ProgressFn, RunReport
+from extractor.errors import DamagedInput, UnsupportedCodec
+from extractor.policy import copy_muxer_options
+
+from .source import (
+    PREROLL_SECONDS,
+    PROGRESS_EVERY,
+    FrameGuard,
+    check_complete,
+    decode_errors,
+    open_audio_only,
+    packet_time,
+    packets,
+    raise_no_audio,
+    seek,
+)
+
+
+def copy_track(plan, destination: Path, progress: ProgressFn | None = None) -> RunReport:
+    import av
+
+    report = RunReport(backend="local")
+    container, stream = open_audio_only(plan)
+    try:
+        state = _CopyState(plan, stream, report)
+        if plan.start:
+            seek(container, stream, plan.shift - PREROLL_SECONDS)
+        output = av.open(str(destination), mode="w", format=plan.format.muxer,
+                         options=copy_muxer_options(plan.format, plan.source.container))
+        try:
+            out_stream = _output_stream(output, stream, plan)
+            for packet in packets(container, stream, plan, report):
+                kept = state.take(packet)
+                if kept is None:  # past the end of the range
+                    break
+                for each in kept:
+                    _mux_shifted(output, out_stream, each, state.shift)
+                if kept and progress and report.packets % PROGRESS_EVERY == 0:
+                    state.show_progress(progress)
+        except av.error.FFmpegError as exc:
+            if isinstance(exc, OSError):  # a write failure: the caller reports it as an output error
+                raise
+            raise DamagedInput(f"{plan.source.path}: the audio cannot be copied as it is ({exc.strerror or exc})",
+                               hint="--salvage, or a transcode such as -f flac, may recover it") from None
+        finally:
+            output.close()
+    finally:
+        container.close()
+    state.finish()
+    return report
+
+
+def _output_stream(output, stream, plan):
+    try:
+        out_stream = output.add_stream_from_template(stream)
+    except ValueError:
+        raise UnsupportedCodec(f"{plan.format.label} cannot hold {plan.track.codec} by stream copy here") from None
+    if plan.format.holds_stream_tags:
+        for key, value in plan.tags.items():
+            out_stream.metadata[key] = value
+    return out_stream
+
+
+class _CopyState:
+    """Which packets a copy keeps, and what it learns about the input while keeping them."""
+
+    def __init__(self, plan, stream, report: RunReport):
+        self.plan, self.stream, self.report = plan, stream, report
+        self.tb = stream.time_base
+        self.shift = round(plan.shift / self.tb)  # the source tick that becomes t=0: the cut, when trimming
+        self.end_ticks = None if plan.end is None else self.shift + round((plan.end - plan.start) / self.tb)
+        self.keep_preroll = plan.format.holds_start_offset
+        # Salvage: trial-decode each packet and drop the ones that cannot be decoded, so the
+        # copy holds only playable audio. A copy cannot fill the holes with silence.
+        self.checker = stream.codec_context if plan.spec.salvage else None
+        self.guard = FrameGuard(plan.track)
+        self.step = _packet_ticks(stream)
+        self.pending_preroll = None
+        self.first = self.last_end = None
+        self.last_dts = self.last_length = None
+        self.unfilled = 0
+        self.dropped = 0  # undecodable packets left out
+
+    def take(self, packet) -> list | None:
+        """The packets to mux for this one (none, it, or the pre-roll packet and it); None once
+        the packet lies past the end of the range."""
+        if packet.pts is None:
+            return []
+        # A packet's length: its own, else the codec frame size (known once decoding started).
+        pts_end = packet.pts + (packet.duration or self.step or _packet_ticks(self.stream))
+        if self.checker is not None and not self._decodes(packet):
+            self.dropped += 1
+            return []
+        if not self._in_order(packet):
+            return []
+        self._note_hole(packet)
+        if self.plan.start and pts_end <= self.shift:
+            # Entirely before the cut: remember it as the one pre-roll packet.
+            self.pending_preroll = packet if self.keep_preroll else None
+            return []
+        if self.end_ticks is not None and packet.pts >= self.end_ticks:
+            return None
+        kept = [self.pending_preroll] if self.pending_preroll is not None else []
+        self.pending_preroll = None
+        if self.first is None:
+            self.first = packet.pts
+        self.last_dts = packet.dts
+        self.last_length = pts_end - packet.pts
+        self.last_end = pts_end
+        self.report.packets += 1
+        return kept + [packet]
+
+    def _decodes(self, packet) -> bool:
+        try:
+            self.guard.check(self.checker.decode(packet))
+        except decode_errors():
+            return False
+        return True
+
+    def _in_order(self, packet) -> bool:
+        if self.last_dts is None or packet.dts is None or packet.dts > self.last_dts:
+            return True
+        # Damaged timing (e.g. repeated data): no muxer takes a packet that goes back in time.
+        if self.checker is None:
+            raise DamagedInput(
+                f"{self.plan.source.path}: the audio timestamps go backwards at "
+                f"{max(0.0, packet_time(packet)):.2f}s", hint="--salvage keeps what is readable")
+        self.dropped += 1
+        return False
+
+    def _note_hole(self, packet) -> None:
+        hole = _hole_before(packet, self.last_end, self.last_length)
+        if not hole or packet.pts < self.shift:
+            return
+        seconds = float(hole * self.tb)
+        at = float((self.last_end - self.shift) * self.tb)
+        if self.checker is None:
+            if seconds > self.plan.tolerance:
+                # Missing audio that verification would find anyway: say where, and why.
+                raise DamagedInput(f"{self.plan.source.path}: {seconds:.2f}s of audio is missing at {at:.2f}s",
+                                   hint="--salvage keeps what is readable")
+            return
+        self.unfilled += hole
+        self.report.gaps.append((round(at, 3), round(seconds, 3)))
+
+    def show_progress(self, progress: ProgressFn) -> None:
+        expected = self.plan.expected_duration
+        if expected and self.last_end is not None:
+            done = float((self.last_end - self.shift) * self.tb)
+            progress(min(1.0, done / (expected + self.plan.lead_silence or 1)))
+
+    def finish(self) -> None:
+        plan, report, tb = self.plan, self.report, self.tb
+        if self.first is None:
+            raise_no_audio(plan, report, "has no audio packets", damaged=self.dropped > 0)
+        span = self.last_end - max(self.first, self.shift) if plan.start else self.last_end - self.first
+        report.written_duration = float((span - self.unfilled) * tb)
+        if self.unfilled:
+            report.source_complete = False
+            report.notes.append(
+                f"{float(self.unfilled * tb):.2f}s of damaged audio was left out; a stream copy cannot fill the "
+                "holes, so the audio after them plays early: transcode (e.g. -f flac) to fill them with silence "
+                "and keep sync")
+        check_complete(plan, report, unfilled=float(self.unfilled * tb))
+
+
+def _hole_before(packet, last_end, last_length) -> int:
+    """Ticks missing between the previous kept packet's end and this one (0: none, or unknown)."""
+    if last_end is None or not last_length:
+        return 0
+    hole = packet.pts - last_end
+    return hole if hole > last_length // 2 else 0
+
+
+def _packet_ticks(stream) -> int:
+    """One packet's length in stream ticks, from the codec's frame size (0 when unknown)."""
+    ctx = stream.codec_context
+    if ctx is None or not ctx.frame_size or not ctx.sample_rate:
+        return 0
+    return round(ctx.frame_size / ctx.sample_rate / stream.time_base)
+
+
+def _mux_shifted(output, out_stream, packet, shift: int) -> None:
+    packet.pts -= shift
+    if packet.dts is not None:
+        packet.dts -= shift
+    packet.stream = out_stream
+    output.mux(packet)

@@ -1,0 +1,160 @@
+"""The decode loop every transcode uses: decode the plan's range of its track and hand each
+frame's kept samples to a sink, sample-accurately.
+
+``decode_into`` reads top to bottom: packets in, frames out, each frame placed on the
+output timeline by ``_Timeline`` (late starts become silence, salvage holes become
+silence, the range's ends are cut to the sample).
+"""
+
+from __future__ import annotations
+
+from backends.base import ProgressFn, RunReport
+from extractor.errors import DamagedInput
+
+from .source import (
+    PREROLL_SECONDS,
+    PROGRESS_EVERY,
+    FrameGuard,
+    check_complete,
+    decode_errors,
+    open_audio_only,
+    packet_time,
+    packets,
+    raise_no_audio,
+    seek,
+)
+
+
+def decode_into(plan, sink, progress: ProgressFn | None = None) -> RunReport:
+    """Decode the plan's range of its track into ``sink``, sample-accurately; close the sink
+    when done, abort it on any error. Sinks take (frame, keep_from, keep_to) slices."""
+    report = RunReport(backend="local")
+    container, stream = open_audio_only(plan)
+    try:
+        decoder = stream.codec_context
+        # The probe's rate, not the decoder's: with a quick open (no stream analysis) the decoder
+        # only knows the header's rate, which HE-AAC understates; FrameGuard holds frames to it.
+        timeline = _Timeline(plan, sink, report, plan.track.sample_rate or decoder.sample_rate)
+        guard = FrameGuard(plan.track)
+        undecodable = 0
+        if plan.start:
+            seek(container, stream, plan.shift - PREROLL_SECONDS)
+        try:
+            for packet in packets(container, stream, plan, report):
+                frames = _decode(decoder, packet, guard, plan)
+                if frames is None:
+                    undecodable += 1
+                    continue  # the next good frame's timestamp tells how much was lost
+                for frame in frames:
+                    timeline.place(frame)
+                report.packets += 1
+                if progress and report.packets % PROGRESS_EVERY == 0:
+                    timeline.show_progress(progress)
+                if timeline.full:
+                    break
+            else:
+                for frame in _flush(decoder):
+                    if guard.fits(frame):
+                        timeline.place(frame)
+            sink.close()
+        except BaseException:
+            sink.abort()
+            raise
+    finally:
+        container.close()
+    timeline.finish(undecodable)
+    return report
+
+
+def _decode(decoder, packet, guard: FrameGuard, plan) -> list | None:
+    """The packet's frames; None for a damaged packet under --salvage (otherwise damage raises)."""
+    try:
+        return guard.check(decoder.decode(packet))
+    except decode_errors() as exc:
+        if not plan.spec.salvage:
+            raise DamagedInput(
+                f"{plan.source.path}: undecodable audio at {max(0.0, packet_time(packet)):.2f}s "
+                f"({getattr(exc, 'strerror', None) or exc})",
+                hint="--salvage keeps what is readable") from None
+        return None
+
+
+class _Timeline:
+    """Places decoded frames on the output timeline, in input samples, and writes the kept part."""
+
+    def __init__(self, plan, sink, report: RunReport, rate_in: int):
+        self.plan, self.sink, self.report, self.rate_in = plan, sink, report, rate_in
+        self.limit = None if plan.expected_duration is None else round(plan.expected_duration * rate_in)
+        self.cursor = None  # output-timeline position, in input samples, of the next decoded sample
+        self.written = 0
+        self.next_time = None  # source time the next frame should start at, to spot holes when salvaging
+
+    @property
+    def full(self) -> bool:
+        return self.limit is not None and self.cursor is not None and self.cursor >= self.limit
+
+    def place(self, frame) -> None:
+        if self.cursor is None:
+            self.cursor = _first_position(self.plan, frame, self.rate_in)
+            if self.cursor > 0:  # the track starts late: keep its offset as silence
+                self.sink.write_silence(self.cursor, self.rate_in, frame)
+                self.written += self.cursor
+        elif self.plan.spec.salvage and self.next_time is not None and frame.time is not None:
+            self._fill_hole(frame)
+        if frame.time is not None:
+            self.next_time = frame.time + frame.samples / self.rate_in
+        keep_from = max(0, -self.cursor)
+        keep_to = frame.samples if self.limit is None else min(frame.samples, self.limit - self.cursor)
+        if keep_to > keep_from:
+            self.sink.write(frame, keep_from, keep_to)
+            self.written += keep_to - keep_from
+        self.cursor += frame.samples
+
+    def _fill_hole(self, frame) -> None:
+        """Salvage: audio lost to damage becomes silence, so what follows stays in sync."""
+        hole = round((frame.time - self.next_time) * self.rate_in)
+        if hole <= frame.samples // 2:
+            return
+        begin = max(0, self.cursor)
+        end = self.cursor + hole if self.limit is None else min(self.cursor + hole, self.limit)
+        if end > begin:
+            self.sink.write_silence(end - begin, self.rate_in, frame)
+            self.report.gaps.append((round(begin / self.rate_in, 3), round((end - begin) / self.rate_in, 3)))
+            self.written += end - begin
+        self.cursor += hole
+
+    def show_progress(self, progress: ProgressFn) -> None:
+        if self.limit:
+            progress(min(1.0, self.written / self.limit))
+
+    def finish(self, undecodable: int) -> None:
+        report = self.report
+        if report.gaps:
+            lost = sum(length for _, length in report.gaps)
+            report.notes.append(f"{lost:.2f}s of damaged audio in {len(report.gaps)} place(s) "
+                                "was replaced by silence, so the audio stays in sync")
+        if self.cursor is None:
+            raise_no_audio(self.plan, report, "decoded to no audio", damaged=undecodable > 0)
+        report.written_duration = self.written / self.rate_in
+        check_complete(self.plan, report)
+
+
+def _flush(decoder):
+    import av
+
+    try:
+        return decoder.decode(None)
+    except av.error.FFmpegError:  # a decoder that fails while draining has nothing more
+        return []
+
+
+def _first_position(plan, frame, rate_in: int) -> int:
+    """Where the first decoded sample sits on the output timeline (negative: before the cut)."""
+    if frame.time is None:
+        return 0
+    position = round((frame.time - plan.shift) * rate_in)
+    if not plan.spec.keep_offset and not plan.start and position > 0:
+        position = 0  # the offset is being dropped: start with the first sample
+    if abs(position) <= 1:  # rounding noise, not an offset
+        position = 0
+    return position

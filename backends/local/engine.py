@@ -1,0 +1,44 @@
+"""The local engine behind the Backend interface: a stream copy or a transcode of the plan.
+
+Both paths are plain loops over packets, read top to bottom (``copy.py``, ``decode.py``).
+Only the chosen audio stream is read: every other stream is discarded, so the MP4/MOV
+demuxer can skip the video's bytes instead of reading them (see the field notes).
+"""
+
+from __future__ import annotations
+
+import errno
+from pathlib import Path
+
+from backends.base import ProgressFn, RunReport
+from extractor.errors import OutputError
+
+from .copy import copy_track
+from .transcode import transcode_track
+
+_OUTPUT_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EACCES)
+
+
+class LocalBackend:
+    name = "local"
+
+    def unsupported_reason(self, plan) -> str | None:
+        if not plan.track.decodable:
+            return f"the bundled FFmpeg has no decoder for {plan.track.codec}"
+        return None
+
+    def upload_offer(self, plan) -> str | None:
+        return None  # nothing leaves this machine
+
+    def run(self, plan, destination: Path, progress: ProgressFn | None = None) -> RunReport:
+        run = copy_track if plan.is_copy else transcode_track
+        try:
+            return run(plan, destination, progress)
+        except OSError as exc:
+            if exc.errno is not None and _is_output_error(exc, destination):
+                raise OutputError(f"cannot write {plan.output}: {exc.strerror}") from None
+            raise
+
+
+def _is_output_error(exc: OSError, destination: Path) -> bool:
+    return exc.errno in _OUTPUT_ERRNOS or getattr(exc, "filename", None) == str(destination)

@@ -1,0 +1,168 @@
+"""Running jobs from the command line: the job-spec options, one job per input through the
+pipeline (or a batch), and what is printed for each result."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+
+import click
+
+from extractor.errors import Interrupted, VaxError
+from extractor.units import human_size
+
+from .main import _error_line, run_guarded
+
+if TYPE_CHECKING:  # pragma: no cover
+    from extractor.batch.expand import BatchSettings
+    from extractor.jobspec import JobSpec
+
+
+def extract_options(func):
+    """The job-spec options shared by every command that runs extraction jobs."""
+    from extractor.policy import USER_FORMATS
+
+    options = [
+        click.option("-o", "--output", help="Output file, folder (ending in /), or template like "
+                                            "'out/{stem}-{lang}.{ext}'."),
+        click.option("-f", "--format", "fmt", type=click.Choice(USER_FORMATS), default="auto", show_default=True,
+                     help="Output format; auto copies losslessly into the source codec's own container."),
+        click.option("--track", type=int, help="Audio track number (1 = first audio track, as `vax probe` lists)."),
+        click.option("--lang", help="Audio track by language (eng, spa, es, ...)."),
+        click.option("--title", help="Audio track whose title contains this text."),
+        click.option("--all-tracks", is_flag=True, help="Every audio track, one file each."),
+        click.option("--start", help="Start time: seconds or [HH:]MM:SS[.ms]."),
+        click.option("--end", help="End time."),
+        click.option("--duration", help="Length instead of --end."),
+        click.option("--bitrate", help="Bitrate for lossy formats, e.g. 192k."),
+        click.option("--sample-rate", type=int, help="Output sample rate in Hz."),
+        click.option("--channels", type=click.Choice(["1", "2"]), help="1 (mono) or 2 (stereo)."),
+        click.option("--bits", "sample_bits", type=click.Choice(["16", "24", "32"]),
+                     help="Bit depth for WAV/FLAC."),
+        click.option("--exact", is_flag=True, help="Transcode so that cuts are sample-accurate."),
+        click.option("--drop-offset", is_flag=True,
+                     help="Start the output at the first audio sample even if the track starts after the video."),
+        click.option("--salvage", is_flag=True, help="Keep every readable part of a damaged or truncated input."),
+        click.option("--loudness", type=float, metavar="LUFS",
+                     help="Normalise to this integrated loudness (EBU R128, two-pass, true peak under -1.5 dBTP), "
+                          "e.g. -16 (podcast) or -23 (broadcast)."),
+        click.option("--overwrite", is_flag=True, help="Replace existing output files."),
+        click.option("--backend", type=click.Choice(["auto", "local", "remote"]), default="auto",
+                     show_default=True, help="auto runs locally, and in the cloud only what the local engine "
+                                             "cannot decode (with --allow-cloud)."),
+        click.option("--allow-cloud", is_flag=True,
+                     help="Allow uploading the input to NemoVideo when the local engine cannot decode it "
+                          "(or set VAX_ALLOW_CLOUD=1)."),
+        click.option("--remote-url", help="NemoVideo service URL (default: $VAX_REMOTE_URL, else production)."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def spec_from_options(input_path: str, kw: dict) -> JobSpec:
+    from extractor.jobspec import JobSpec
+
+    return JobSpec.build(
+        input_path,
+        output=kw.get("output"), format=kw.get("fmt", "auto"), track=kw.get("track"), lang=kw.get("lang"),
+        title=kw.get("title"), all_tracks=kw.get("all_tracks", False), start=kw.get("start"),
+        end=kw.get("end"), duration=kw.get("duration"), bitrate=kw.get("bitrate"),
+        sample_rate=kw.get("sample_rate"),
+        channels=int(kw["channels"]) if kw.get("channels") else None,
+        sample_bits=int(kw["sample_bits"]) if kw.get("sample_bits") else None,
+        exact=kw.get("exact", False), keep_offset=not kw.get("drop_offset", False),
+        salvage=kw.get("salvage", False), overwrite=kw.get("overwrite", False), loudness=kw.get("loudness"),
+        backend=kw.get("backend") or "auto", allow_cloud=bool(kw.get("allow_cloud")), remote_url=kw.get("remote_url"),
+    )
+
+
+def run_jobs(make_specs, *, dry_run: bool, as_json: bool, quiet: bool, debug: bool,
+             batch: BatchSettings | None = None) -> int:
+    """Run one job per spec factory, reporting each; the exit code is the first failure's.
+
+    With ``batch`` settings and several jobs (or a folder/pattern, or --skip-existing), the
+    jobs run in parallel worker processes instead (``extractor.batch.pool.run_batch``).
+    """
+    if batch is not None and not dry_run and batch.applies(len(make_specs)):
+        from extractor.batch.pool import run_batch
+
+        from .batch_report import BatchReporter
+
+        return run_batch(make_specs, batch, debug=debug,
+                         reporter=lambda total: BatchReporter(total, as_json=as_json, quiet=quiet))
+    from extractor.cli.progress import ProgressBar
+
+    bar = ProgressBar(enabled=None if not (quiet or as_json) else False)
+    codes: list[int] = []
+    for make_spec in make_specs:
+        holder: dict = {}
+
+        def body(make_spec=make_spec, holder=holder):
+            spec = make_spec()
+            holder["spec"] = spec
+            if dry_run:
+                _print_dry_run(spec, as_json)
+                return
+            from extractor.api import run_spec
+
+            results = run_spec(spec, progress=lambda plan, f: bar.update(plan.output.name, f))
+            bar.clear()
+            for result in results:
+                _print_result(result, as_json=as_json, quiet=quiet)
+
+        report = _json_error_reporter(holder) if as_json else None
+        code = run_guarded(body, debug=debug, report=report)
+        bar.clear()
+        codes.append(code)
+        if code == Interrupted.exit_code:
+            break  # the user asked to stop: start no further jobs
+    failures = [c for c in codes if c]
+    return failures[0] if failures else 0
+
+
+def _json_error_reporter(holder: dict):
+    def report(exc: VaxError) -> None:
+        spec = holder.get("spec")
+        click.echo(json.dumps({"status": "error", "input": spec.input if spec else None,
+                               "error": exc.label, "message": exc.one_line(), "exit_code": exc.exit_code}))
+        _error_line(exc)
+
+    return report
+
+
+def _print_dry_run(spec: JobSpec, as_json: bool) -> None:
+    from extractor.api import plan as make_plans
+
+    plans = make_plans(spec)
+    if as_json:
+        click.echo(json.dumps({"status": "dry-run", "spec": spec.to_dict(),
+                               "plans": [p.to_dict() for p in plans]}))
+        return
+    click.echo(f"job spec: {spec.to_json()}")
+    for each in plans:
+        click.echo(f"plan: {each.explanation}")
+        for note in each.notes:
+            click.echo(f"  note: {note}")
+
+
+def _print_result(result, *, as_json: bool, quiet: bool) -> None:
+    if as_json:
+        click.echo(json.dumps(result.to_dict()))
+        return
+    if quiet:
+        return
+    v = result.verification
+    click.echo(
+        f"{result.input} -> {result.output}\n"
+        f"  {result.plan.explanation}\n"
+        f"  verified: {v.codec} {v.sample_rate} Hz {v.channels}ch, {v.duration:.3f}s"
+        + (f" (+{v.start_offset:.3f}s start offset)" if v.start_offset else "")
+        + (f", {v.loudness_lufs:.1f} LUFS" if v.loudness_lufs is not None else "")
+        + f", {human_size(v.size)}; {result.backend} backend, {result.elapsed:.2f}s")
+    for note in result.notes:
+        click.echo(f"  note: {note}")
+    for at, length in result.gaps:
+        click.echo(f"  gap: {length:.3f}s missing at {at:.3f}s")
+
+

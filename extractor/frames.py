@@ -1,0 +1,101 @@
+"""Small helpers on decoded PyAV audio frames, shared by the engine's writers and verification.
+
+numpy is imported on first use only: the stream-copy path never touches a sample.
+"""
+
+from __future__ import annotations
+
+SILENCE_CHUNK = 48000  # samples per silence frame: one second at 48 kHz keeps memory flat
+LAYOUTS = {1: "mono", 2: "stereo", 6: "5.1", 8: "7.1"}
+
+
+def silence_like(frame, samples: int):
+    """A frame of zeros in the same format, layout and rate as ``frame``."""
+    import av
+    import numpy as np  # here, not at the top: the stream-copy path must not load numpy
+
+    fmt = frame.format
+    channels = len(frame.layout.channels)
+    dtype = frame.to_ndarray().dtype if frame.samples else np.float32
+    shape = (channels, samples) if fmt.is_planar else (1, samples * channels)
+    silent = av.AudioFrame.from_ndarray(np.zeros(shape, dtype=dtype), format=fmt.name, layout=frame.layout.name)
+    silent.sample_rate = frame.sample_rate
+    return silent
+
+
+def slice_frame(frame, start: int, stop: int):
+    """Samples [start, stop) of a frame as a new frame (the whole frame when nothing is cut)."""
+    import av
+
+    if start == 0 and stop == frame.samples:
+        return frame
+    import numpy as np
+
+    array = frame.to_ndarray()
+    if frame.format.is_planar:
+        part = array[:, start:stop]
+    else:
+        channels = len(frame.layout.channels)
+        part = array[:, start * channels:stop * channels]
+    cut = av.AudioFrame.from_ndarray(np.ascontiguousarray(part), format=frame.format.name, layout=frame.layout.name)
+    cut.sample_rate = frame.sample_rate
+    return cut
+
+
+class SilenceWriter:
+    """Gives a sink ``write_silence``, in chunks of one second, so memory stays flat."""
+
+    def write_silence(self, samples: int, rate: int, like) -> None:
+        while samples > 0:
+            n = min(samples, SILENCE_CHUNK)
+            frame = silence_like(like, n)
+            self.write(frame, 0, n)
+            samples -= n
+
+
+_SAMPLE_DTYPES = {"u8": "uint8", "s16": "int16", "s32": "int32", "s64": "int64", "flt": "float32", "dbl": "float64"}
+
+
+def numpy_module():
+    import numpy  # imported on first use: the stream-copy path never needs it
+
+    return numpy
+
+
+def plane_arrays(frame) -> list:
+    """The frame's samples as 1-D numpy views of its planes (no copy, unlike to_ndarray's stacking)."""
+    if not frame.samples:
+        return []
+    np = numpy_module()
+    fmt = frame.format
+    dtype = np.dtype(_SAMPLE_DTYPES[fmt.name.rstrip("p")])
+    if fmt.is_planar:
+        return [np.frombuffer(plane, dtype, count=frame.samples) for plane in frame.planes]
+    return [np.frombuffer(frame.planes[0], dtype, count=frame.samples * frame.layout.nb_channels)]
+
+
+def gather(arrays: list, scratch: dict):
+    """np.concatenate(arrays) into a buffer reused block after block: a fresh multi-megabyte
+    array per block made the kernel map and zero new pages each time."""
+    np = numpy_module()
+    dtype = arrays[0].dtype
+    if any(a.dtype != dtype for a in arrays):  # never seen, but then let numpy pick the common type
+        return np.concatenate(arrays)
+    size = sum(len(a) for a in arrays)
+    buffer = scratch.get(dtype)
+    if buffer is None or buffer.size < size:
+        buffer = scratch[dtype] = np.empty(size + size // 8, dtype)
+    return np.concatenate(arrays, out=buffer[:size])
+
+
+def frame_peak(array) -> float:
+    np = numpy_module()
+    if not array.size:
+        return 0.0
+    # max and min instead of abs(): two passes over the data but no temporary copy of it
+    if array.dtype.kind == "f":
+        return max(float(array.max()), -float(array.min()))
+    info = np.iinfo(array.dtype)
+    if info.min == 0:  # unsigned 8-bit
+        return max(int(array.max()) - 128, 128 - int(array.min())) / 128
+    return max(int(array.max()), -int(array.min())) / -info.min
