@@ -15,13 +15,14 @@ from collections.abc import Mapping
 from .errors import VaxError
 from .jobspec import JobSpec
 from .mediainfo import MediaInfo, probe
+from .pieces import plan_all
 from .pipeline import ExtractResult, JobProgress, default_backends, run_spec
-from .planner import Plan, plan_jobs
+from .planner import Plan
 
 
 def plan(spec: JobSpec, info: MediaInfo | None = None) -> list[Plan]:
     """The plans a spec would run, without running them."""
-    return plan_jobs(spec, info or probe(spec.input))
+    return plan_all(spec, info or probe(spec.input))
 
 
 def extract(input: str | os.PathLike | JobSpec, *, backends: Mapping | None = None,

@@ -104,6 +104,11 @@ class CloudNotAllowed(VaxError, PermissionError):
     label = "cloud fallback needed but not allowed"
 
 
+class JobTimedOut(VaxError, TimeoutError):
+    exit_code = 14
+    label = "job took longer than --timeout"
+
+
 class Interrupted(KeyboardInterrupt):
     """Ctrl-C, SIGTERM, SIGHUP: the user (or the system) asked vax to stop."""
 

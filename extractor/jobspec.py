@@ -19,6 +19,7 @@ from .timeparse import parse_bitrate, parse_time
 BACKENDS = ("auto", "local", "remote")
 CHANNEL_CHOICES = (1, 2)
 SAMPLE_BITS = (16, 24, 32)
+SPLITS = (None, "chapters", "times", "silence")
 
 
 @dataclass(frozen=True)
@@ -70,8 +71,24 @@ class JobSpec:
     allow_cloud: bool = False
     salvage: bool = False
     remote_url: str | None = None  # the cloud service's base URL (None: VAX_REMOTE_URL, config, production)
+    preset: str | None = None  # the named preset the values started from (extractor.presets)
+    true_peak: float | None = None  # dBTP ceiling for loudness normalisation (None: -1.5)
+    max_duration: float | None = None  # seconds the output may last at most (a ringtone's 30 s)
+    split: str | None = None  # one file per piece: "chapters", "times" (split_points) or "silence"
+    split_points: tuple = ()  # ((seconds, title or None), ...) where pieces start, for split="times"
+    trim_silence: bool = False  # cut leading and trailing silence (sample-exact)
+    silence_threshold: float | None = None  # dBFS under which audio counts as silent (None: -50)
+    silence_min: float | None = None  # seconds a silence must last (None: 0.5)
+    piece_min: float | None = None  # split on silence: no piece shorter (merged into the next)
+    piece_max: float | None = None  # split on silence: no piece longer (cut evenly)
+    keep_mtime: bool = False  # give each output the source's modification time
+    timeout: float | None = None  # seconds a job may run before it is stopped (a hung decoder)
+    waveform: str | None = None  # also draw each output's waveform into this PNG
 
     def __post_init__(self):
+        # JSON gives lists: hold the points as tuples, so a spec equals its round trip.
+        object.__setattr__(self, "split_points", tuple((float(at), title) for at, title in self.split_points))
+        self._check_pieces()
         if not self.input:
             raise UsageError("no input file given")
         if self.format not in ("auto", *FORMATS):
@@ -94,16 +111,38 @@ class JobSpec:
             raise UsageError("sample bits must be 16, 24 or 32")
         if self.loudness is not None and not -70 <= self.loudness <= -5:
             raise UsageError(f"loudness target {self.loudness} LUFS is out of range (-70 to -5)")
+        if self.true_peak is not None and not -9 <= self.true_peak <= 0:
+            raise UsageError(f"true-peak ceiling {self.true_peak} dBTP is out of range (-9 to 0)")
+        if self.max_duration is not None and self.max_duration <= 0:
+            raise UsageError("the longest output allowed must be more than zero seconds")
         if self.backend not in BACKENDS:
             raise UsageError(f"unknown backend {self.backend!r}; choose from {', '.join(BACKENDS)}")
+
+    def _check_pieces(self) -> None:
+        if self.split not in SPLITS:
+            raise UsageError(f"unknown split {self.split!r}; choose from {', '.join(s for s in SPLITS if s)}")
+        if self.split == "times" and not self.split_points:
+            raise UsageError("--split-at needs at least one time")
+        if any(at < 0 for at, _ in self.split_points):
+            raise UsageError("split times cannot be negative")
+        if self.silence_min is not None and self.silence_min <= 0:
+            raise UsageError("the shortest silence must be more than zero seconds")
+        if self.silence_threshold is not None and not -120 <= self.silence_threshold < 0:
+            raise UsageError(f"silence threshold {self.silence_threshold} dBFS is out of range (-120 to 0)")
+        if self.piece_max is not None and self.piece_max <= max(self.piece_min or 0.0, 0.0):
+            raise UsageError("the longest piece must be longer than the shortest")
+        if self.timeout is not None and self.timeout <= 0:
+            raise UsageError("--timeout must be more than zero seconds")
 
     # -- the requested range -------------------------------------------------------------
     @property
     def range_end(self) -> float | None:
         """End of the requested range in seconds of the source timeline, or None for 'to the end'."""
-        if self.duration is not None:
-            return (self.start or 0.0) + self.duration
-        return self.end
+        start = self.start or 0.0
+        end = start + self.duration if self.duration is not None else self.end
+        if self.max_duration is not None and (end is None or end - start > self.max_duration):
+            end = start + self.max_duration
+        return end
 
     @property
     def trims(self) -> bool:
@@ -114,7 +153,7 @@ class JobSpec:
         """Options that cannot be honoured by a stream copy."""
         return bool(
             self.bitrate or self.sample_rate or self.channels or self.sample_bits
-            or self.loudness is not None or self.exact and self.trims
+            or self.loudness is not None or self.exact and self.trims or self.trim_silence
         )
 
     # -- JSON ----------------------------------------------------------------------------
@@ -153,13 +192,32 @@ class JobSpec:
         selection = {track_keys[k]: options.pop(k) for k in list(options) if k in track_keys}
         # Not `v not in (None, False, "")`: 0 == False, and --track 0 must be refused, not ignored.
         selection = {k: v for k, v in selection.items() if v is not None and v is not False and v != ""}
-        for name in ("start", "end", "duration"):
-            if name in options:
+        for name in ("start", "end", "duration", "timeout", "max_duration", "silence_min", "piece_min", "piece_max"):
+            if options.get(name) is not None:
                 options[name] = parse_time(options[name])
         if "bitrate" in options:
             options["bitrate"] = parse_bitrate(options["bitrate"])
         options = {k: v for k, v in options.items() if v is not None}
+        if options.get("preset"):
+            from .presets import apply_preset
+
+            options, _ = apply_preset(options["preset"], options)
+            options["preset"] = options["preset"].strip().lower()
         return cls(input=str(input), tracks=TrackSelection(**selection), **options)
+
+    def preset_note(self) -> str | None:
+        """What the preset set, and which of its values options given beside it replaced."""
+        if not self.preset:
+            return None
+        from .presets import describe_settings, preset_named
+
+        preset = preset_named(self.preset)
+        changed = {k: getattr(self, k) for k, v in preset.options.items() if getattr(self, k) != v}
+        kept = {k: v for k, v in preset.options.items() if k not in changed}
+        text = f"preset {preset.name} set {describe_settings(kept)}"
+        if changed:
+            text += f"; given beside it, {describe_settings(changed)} won over the preset"
+        return text
 
     def replace(self, **changes: Any) -> JobSpec:
         return dataclasses.replace(self, **changes)

@@ -11,16 +11,18 @@ Engines are known only through ``backends.base.Backend``; they are looked up laz
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import DamagedInput
+from .errors import DamagedInput, JobTimedOut, VaxError
 from .jobspec import JobSpec
 from .mediainfo import MediaInfo, probe, release_kept_open
-from .planner import Plan, plan_jobs
+from .pieces import plan_all
+from .planner import Plan
 from .publish import atomic_output, check_destination, publish
 from .selection import choose_backend
 from .verify import Verification, verify_output
@@ -126,22 +128,27 @@ def run_spec(spec: JobSpec, *, backends: Mapping | None = None, progress: JobPro
     """
     info = info or probe(spec.input, keep_open=True)
     try:
-        plans = plan_jobs(spec, info)
-        todo = [each for each in plans if not (skip and skip(each))]
-        # Check every destination before writing anything, so a multi-track job fails whole or not at all.
-        for each in todo:
-            check_destination(each.output, Path(info.path), spec.overwrite)
-        backends = backends if backends is not None else default_backends()
-        results = []
-        for position, each in enumerate(todo):
-            if on_start:
-                on_start(each, position, len(todo))
-            results.append(run_plan(each, backends, progress))
-            if on_result:
-                on_result(results[-1])
-        return results
+        with time_limit(spec.timeout, spec.input):
+            return _run_plans(spec, info, backends, progress, skip, on_start, on_result)
     finally:
         release_kept_open(info)
+
+
+def _run_plans(spec, info, backends, progress, skip, on_start, on_result) -> list[ExtractResult]:
+    plans = plan_all(spec, info)
+    todo = [each for each in plans if not (skip and skip(each))]
+    # Check every destination before writing anything, so a multi-track job fails whole or not at all.
+    for each in todo:
+        check_destination(each.output, Path(info.path), spec.overwrite)
+    backends = backends if backends is not None else default_backends()
+    results = []
+    for position, each in enumerate(todo):
+        if on_start:
+            on_start(each, position, len(todo))
+        results.append(run_plan(each, backends, progress))
+        if on_result:
+            on_result(results[-1])
+    return results
 
 
 def run_plan(plan: Plan, backends: Mapping, progress: JobProgress | None = None) -> ExtractResult:
@@ -154,12 +161,16 @@ def run_plan(plan: Plan, backends: Mapping, progress: JobProgress | None = None)
         plan = _plan_to_verify(plan, report)
         verification = verify_output(plan, temp)
         publish(temp, plan.output, overwrite=plan.spec.overwrite)
+    if plan.spec.keep_mtime:
+        _copy_mtime(Path(plan.source.path), plan.output)
+    notes = list(plan.notes) + list(report.notes)
+    if plan.spec.waveform:
+        notes.append(_draw_waveform(plan, verification.samples))
     if progress:
         progress(plan, 1.0)
     return ExtractResult(
         input=plan.source.path, output=plan.output, backend=backend.name, backend_reason=reason, plan=plan,
-        verification=verification, elapsed=time.perf_counter() - started,
-        notes=list(plan.notes) + list(report.notes), gaps=list(report.gaps),
+        verification=verification, elapsed=time.perf_counter() - started, notes=notes, gaps=list(report.gaps),
     )
 
 
@@ -175,3 +186,55 @@ def _plan_to_verify(plan: Plan, report) -> Plan:
     if plan.expected_duration is None:
         return dataclasses.replace(plan, expected_duration=report.written_duration)
     return plan
+
+
+def _draw_waveform(plan: Plan, samples: int) -> str:
+    """--waveform: a PNG beside the audio (published the same atomic way); a failure is a note, not an
+    error, because the audio itself is already verified and in place."""
+    from .waveform import draw, peaks, png_bytes
+
+    picture = Path(plan.spec.waveform)
+    if plan.spec.split or plan.spec.tracks.all or "{" in str(picture):
+        picture = picture.with_name(f"{picture.stem}-{plan.output.stem}{picture.suffix or '.png'}")
+    try:
+        data = png_bytes(draw(peaks(plan.output, samples)))
+        with atomic_output(picture, overwrite=plan.spec.overwrite) as temp:
+            temp.write_bytes(data)
+            publish(temp, picture, overwrite=plan.spec.overwrite)
+    except (VaxError, OSError) as exc:
+        return f"no waveform picture: {exc}"
+    return f"waveform picture: {picture}"
+
+
+def _copy_mtime(source: Path, output: Path) -> None:
+    """--keep-mtime: the output carries the recording's time, as archivists expect."""
+    import os
+
+    stat = source.stat()
+    os.utime(output, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+
+
+@contextlib.contextmanager
+def time_limit(seconds: float | None, what: str):
+    """--timeout: stop a job that runs too long (a decoder stuck on a damaged file) with its own
+    error, through the job's own cleanup. Uses SIGALRM in the main thread; elsewhere (a
+    thread, or a platform without SIGALRM) the limit is not enforced here."""
+    import signal
+    import threading
+
+    usable = seconds and hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+    if not usable:
+        yield
+        return
+
+    def expired(signum, frame):
+        raise JobTimedOut(f"{what}: stopped after {seconds:g}s (--timeout); the unfinished output was removed",
+                          hint="a damaged file can stall a decoder; --salvage may get past it")
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)

@@ -162,7 +162,7 @@ def plan_jobs(spec: JobSpec, info: MediaInfo) -> list[Plan]:
 
 def plan_track(spec: JobSpec, info: MediaInfo, track: AudioTrack, *, several: bool = False) -> Plan:
     fmt = choose_format(spec, track)
-    notes: list[str] = []
+    notes: list[str] = [n for n in (spec.preset_note(),) if n]
     if spec.output and "{" not in spec.output and _format_from_output_name(spec.output) not in (None, fmt):
         raise UsageError(f"output name {spec.output!r} does not match the requested format {fmt.name}")
 

@@ -79,6 +79,10 @@ FORMATS: dict[str, Format] = {
         Format("m4a", "m4a", "ipod", "AAC in MP4 audio (.m4a)", "aac",
                copy_codecs=frozenset({"aac", "alac"}), default_bitrate=192_000,
                holds_start_offset=True, holds_stream_tags=True),
+        # An iPhone ringtone is AAC in the same MP4 audio container, under its own extension.
+        Format("m4r", "m4r", "ipod", "iPhone ringtone (AAC, .m4r)", "aac",
+               copy_codecs=frozenset({"aac"}), default_bitrate=192_000,
+               holds_start_offset=True, holds_stream_tags=True),
         Format("aac", "aac", "adts", "raw AAC (ADTS)", "aac", copy_codecs=frozenset({"aac"}),
                inexact_copy={"aac": "raw ADTS has no edit list, so the 1024 encoder-priming samples "
                                     "play as a short silence at the start"},
@@ -128,7 +132,7 @@ NATURAL_FORMAT: dict[str, str] = {
 FALLBACK_FORMAT = "mka"
 
 # Formats a user can name with -f (ac3/eac3 are reachable through auto, and by name too).
-USER_FORMATS = ("auto", "m4a", "aac", "mp3", "wav", "flac", "opus", "ogg", "mka", "ac3", "eac3")
+USER_FORMATS = ("auto", "m4a", "aac", "mp3", "wav", "flac", "opus", "ogg", "mka", "ac3", "eac3", "m4r")
 
 # Decoder names FFmpeg reports for a codec whose *encoder* name differs (mp3 decodes as mp3float).
 # Encoder names map to the codec they produce, so a plan and a verification compare like with like.

@@ -39,6 +39,7 @@ HEADROOM = -5.0  # LUFS: input measured louder than this is turned down before l
 def transcode_normalised(plan, destination: Path, progress: ProgressFn | None = None) -> RunReport:
     """Two passes over the planned range: measure it, then write it normalised to the target."""
     target = plan.spec.loudness
+    ceiling = plan.spec.true_peak if plan.spec.true_peak is not None else TRUE_PEAK_LIMIT
     layout = _output_layout(plan)
     meter = LoudnessMeter(layout)
     decode_into(plan, meter, _part(progress, 0.0))
@@ -50,26 +51,26 @@ def transcode_normalised(plan, destination: Path, progress: ProgressFn | None = 
         report.notes.append("loudness left unchanged: the audio is silent or too short to measure "
                             "(EBU R128 needs 0.4 s above -70 LUFS)")
         return report
-    normaliser = NormalisingSink(sink, target, measured, plan.sample_rate, layout)
+    normaliser = NormalisingSink(sink, target, measured, plan.sample_rate, layout, ceiling=ceiling)
     report = decode_into(plan, normaliser, _part(progress, 0.5))
-    report.notes.append(describe(measured, target))
+    report.notes.append(describe(measured, target, ceiling))
     return report
 
 
-def describe(measured: Loudness, target: float) -> str:
+def describe(measured: Loudness, target: float, ceiling: float = TRUE_PEAK_LIMIT) -> str:
     gain = target - measured.integrated
     source = (f"loudness: measured {measured.integrated:.1f} LUFS, true peak {measured.true_peak:+.1f} dBTP, "
               f"range {measured.lra:.1f} LU")
-    if linear_possible(measured, target):
+    if linear_possible(measured, target, ceiling):
         return f"{source}; one gain of {gain:+.1f} dB to {target:g} LUFS"
     return (f"{source}; a plain gain of {gain:+.1f} dB would put the true peak at "
             f"{measured.true_peak + gain:+.1f} dBTP, so it was normalised dynamically to {target:g} LUFS "
-            f"under a {TRUE_PEAK_LIMIT:g} dBTP limit")
+            f"under a {ceiling:g} dBTP limit")
 
 
-def linear_possible(measured: Loudness, target: float) -> bool:
+def linear_possible(measured: Loudness, target: float, ceiling: float = TRUE_PEAK_LIMIT) -> bool:
     """loudnorm's own test for linear mode, with the range target we give it."""
-    return measured.true_peak + (target - measured.integrated) <= TRUE_PEAK_LIMIT
+    return measured.true_peak + (target - measured.integrated) <= ceiling
 
 
 def _output_layout(plan) -> str | None:
@@ -90,8 +91,10 @@ def _part(progress: ProgressFn | None, offset: float) -> ProgressFn | None:
 class NormalisingSink(GraphFeeder):
     """loudnorm's second pass in front of the real sink, back at ``rate`` for it."""
 
-    def __init__(self, sink, target: float, measured: Loudness, rate: int, layout: str | None = None):
+    def __init__(self, sink, target: float, measured: Loudness, rate: int, layout: str | None = None, *,
+                 ceiling: float = TRUE_PEAK_LIMIT):
         super().__init__(layout)
+        self.ceiling = ceiling
         self.sink = sink
         self.target = target
         self.measured = measured
@@ -106,7 +109,7 @@ class NormalisingSink(GraphFeeder):
             m = Loudness(m.integrated + pre_gain, m.lra, m.true_peak + pre_gain)
         lra_target = min(LRA_TARGET_CEILING, max(LRA_TARGET_FLOOR, math.ceil(m.lra)))
         loudnorm = (
-            f"i={self.target}:tp={TRUE_PEAK_LIMIT}:lra={lra_target}"
+            f"i={self.target}:tp={self.ceiling}:lra={lra_target}"
             f":measured_i={m.integrated:.2f}:measured_lra={max(m.lra, LRA_NOT_ZERO):.2f}"
             f":measured_tp={m.true_peak:.2f}"
             # The relative gate sits 10 LU under the ungated loudness; loudnorm only needs it

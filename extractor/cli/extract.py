@@ -10,6 +10,7 @@ import sys
 import click
 
 from extractor.batch.expand import BatchSettings, expand_inputs
+from extractor.cli.creator_options import creator_options
 from extractor.cli.jobs import extract_options, run_jobs, spec_from_options
 from extractor.cli.main import _debug_of
 from extractor.cli.options import batch_options, output_options
@@ -18,6 +19,7 @@ from extractor.cli.options import batch_options, output_options
 @click.command()
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=str, readable=False))
 @extract_options
+@creator_options
 @output_options()
 @batch_options
 @click.pass_context

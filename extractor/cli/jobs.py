@@ -46,6 +46,9 @@ def extract_options(func):
         click.option("--loudness", type=float, metavar="LUFS",
                      help="Normalise to this integrated loudness (EBU R128, two-pass, true peak under -1.5 dBTP), "
                           "e.g. -16 (podcast) or -23 (broadcast)."),
+        click.option("--preset", metavar="NAME",
+                     help="Start from a named preset (podcast, streaming, broadcast, audiobook, cd, ringtone, "
+                          "speech; see `vax presets`); options given beside it win."),
         click.option("--overwrite", is_flag=True, help="Replace existing output files."),
         click.option("--backend", type=click.Choice(["auto", "local", "remote"]), default="auto",
                      show_default=True, help="auto runs locally, and in the cloud only what the local engine "
@@ -63,6 +66,8 @@ def extract_options(func):
 def spec_from_options(input_path: str, kw: dict) -> JobSpec:
     from extractor.jobspec import JobSpec
 
+    from .creator_options import creator_spec_options
+
     return JobSpec.build(
         input_path,
         output=kw.get("output"), format=kw.get("fmt", "auto"), track=kw.get("track"), lang=kw.get("lang"),
@@ -73,7 +78,8 @@ def spec_from_options(input_path: str, kw: dict) -> JobSpec:
         sample_bits=int(kw["sample_bits"]) if kw.get("sample_bits") else None,
         exact=kw.get("exact", False), keep_offset=not kw.get("drop_offset", False),
         salvage=kw.get("salvage", False), overwrite=kw.get("overwrite", False), loudness=kw.get("loudness"),
-        backend=kw.get("backend") or "auto", allow_cloud=bool(kw.get("allow_cloud")), remote_url=kw.get("remote_url"),
+        preset=kw.get("preset"), backend=kw.get("backend") or "auto", allow_cloud=bool(kw.get("allow_cloud")),
+        remote_url=kw.get("remote_url"), **creator_spec_options(kw),
     )
 
 

@@ -72,7 +72,9 @@ class LazyGroup(click.Group):
              epilog=_exit_codes_epilog(),
              lazy_commands={"extract": ".extract:extract", "serve": ".serve:serve",
                             "credits": ".remote:credits",  # `vax credits`: the cloud account's balance
-                            "do": ".do:do"})  # `vax do "REQUEST"`: plain-language requests
+                            "do": ".do:do",  # `vax do "REQUEST"`: plain-language requests
+                            "presets": ".presets:presets",
+                            "loudness": ".loudness:loudness"})
 @click.version_option(__version__, prog_name="vax")
 @click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
 @click.pass_context
@@ -101,21 +103,56 @@ def _debug_of(ctx: click.Context, local: bool) -> bool:
 @cli.command()
 @click.argument("file", type=click.Path(path_type=str, readable=False))
 @click.option("--json", "as_json", is_flag=True, help="Print the probe as JSON.")
+@click.option("--loudness", "with_levels", is_flag=True,
+              help="Also measure every track: loudness, range, true peak, RMS, peak (one decode).")
+@click.option("--silence", "with_silence", is_flag=True, help="Also list the silent spans of every track.")
+@click.option("--silence-threshold", type=float, metavar="DBFS", help="Silence is under this level (default -50).")
+@click.option("--min-silence", metavar="SECONDS", help="Shortest silence listed (default 0.5 s).")
 @click.option("--debug", is_flag=True, hidden=True)
 @click.pass_context
-def probe(ctx: click.Context, file: str, as_json: bool, debug: bool) -> None:
+def probe(ctx: click.Context, file: str, as_json: bool, with_levels: bool, with_silence: bool,
+          silence_threshold: float | None, min_silence: str | None, debug: bool) -> None:
     """Show the container, audio tracks and video streams of FILE."""
 
     def body():
         from extractor.mediainfo import probe as do_probe
 
         info = do_probe(file)
+        extra = _probe_extras(info, with_levels, with_silence, silence_threshold, min_silence)
         if as_json:
-            click.echo(json.dumps(info.to_dict(), indent=2))
+            click.echo(json.dumps({**info.to_dict(), **extra}, indent=2, default=_plain))
             return
         click.echo(format_probe(info))
+        if "levels" in extra:
+            from .tables import format_levels
+
+            click.echo(format_levels(extra["levels"]))
+        for number, spans in extra.get("silences", {}).items():
+            listed = ", ".join(f"{s.start:.2f}-{s.end:.2f}s" for s in spans) or "none"
+            click.echo(f"  silence in track {number}: {listed}")
 
     sys.exit(run_guarded(body, debug=_debug_of(ctx, debug)))
+
+
+def _probe_extras(info, with_levels, with_silence, threshold, shortest) -> dict:
+    extra: dict = {}
+    if with_levels:
+        from extractor.levels import measure_levels
+
+        extra["levels"] = measure_levels(info.path)
+    if with_silence:
+        from extractor.silence import DEFAULT_MIN_SILENCE, DEFAULT_THRESHOLD, find_silences
+        from extractor.timeparse import parse_time
+
+        extra["silences"] = {
+            track.number: find_silences(info, track, threshold=DEFAULT_THRESHOLD if threshold is None else threshold,
+                                        min_silence=parse_time(shortest) or DEFAULT_MIN_SILENCE)[0]
+            for track in info.audio if track.decodable}
+    return extra
+
+
+def _plain(value):
+    return value.to_dict()
 
 
 def format_probe(info) -> str:
