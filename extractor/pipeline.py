@@ -141,6 +141,9 @@ def _run_plans(spec, info, backends, progress, skip, on_start, on_result) -> lis
     for each in todo:
         check_destination(each.output, Path(info.path), spec.overwrite)
     backends = backends if backends is not None else default_backends()
+    together = _engine_for_all(todo, backends)
+    if together is not None:
+        return _run_together(todo, together, progress, on_start, on_result)
     results = []
     for position, each in enumerate(todo):
         if on_start:
@@ -158,20 +161,60 @@ def run_plan(plan: Plan, backends: Mapping, progress: JobProgress | None = None)
     on_progress = (lambda fraction: progress(plan, fraction)) if progress else None
     with atomic_output(plan.output, overwrite=plan.spec.overwrite) as temp:
         report = backend.run(plan, temp, on_progress)
-        plan = _plan_to_verify(plan, report)
-        verification = verify_output(plan, temp)
-        publish(temp, plan.output, overwrite=plan.spec.overwrite)
+        result = _verify_and_publish(plan, temp, report, backend.name, reason, started)
+    return _after_publish(result, progress)
+
+
+def _engine_for_all(plans: list[Plan], backends: Mapping):
+    """The engine that can run all these plans in one read of their input (--all-tracks), or None."""
+    if len(plans) < 2:
+        return None
+    chosen = [choose_backend(each, backends) for each in plans]
+    engine = chosen[0][0]
+    if any(backend is not engine for backend, _ in chosen) or not hasattr(engine, "run_together"):
+        return None
+    return engine if engine.can_run_together(plans) else None
+
+
+def _run_together(plans: list[Plan], engine, progress, on_start, on_result) -> list[ExtractResult]:
+    started = time.perf_counter()
+    for position, each in enumerate(plans):
+        if on_start:
+            on_start(each, position, len(plans))
+    results = []
+    with contextlib.ExitStack() as stack:
+        temps = [stack.enter_context(atomic_output(p.output, overwrite=p.spec.overwrite)) for p in plans]
+        reports = engine.run_together(plans, temps, progress)
+        for plan, temp, report in zip(plans, temps, reports):
+            result = _verify_and_publish(plan, temp, report, engine.name, "local engine, every track in one read",
+                                         started)
+            results.append(_after_publish(result, progress))
+            if on_result:
+                on_result(results[-1])
+    return results
+
+
+def _verify_and_publish(plan: Plan, temp: Path, report, backend: str, reason: str, started: float) -> ExtractResult:
+    plan = _plan_to_verify(plan, report)
+    verification = verify_output(plan, temp)
+    publish(temp, plan.output, overwrite=plan.spec.overwrite)
+    return ExtractResult(
+        input=plan.source.path, output=plan.output, backend=backend, backend_reason=reason, plan=plan,
+        verification=verification, elapsed=time.perf_counter() - started,
+        notes=list(plan.notes) + list(report.notes), gaps=list(report.gaps),
+    )
+
+
+def _after_publish(result: ExtractResult, progress: JobProgress | None) -> ExtractResult:
+    """Steps on a published, verified output: the source's time, the waveform picture."""
+    plan = result.plan
     if plan.spec.keep_mtime:
         _copy_mtime(Path(plan.source.path), plan.output)
-    notes = list(plan.notes) + list(report.notes)
     if plan.spec.waveform:
-        notes.append(_draw_waveform(plan, verification.samples))
+        result.notes.append(_draw_waveform(plan, result.verification.samples))
     if progress:
         progress(plan, 1.0)
-    return ExtractResult(
-        input=plan.source.path, output=plan.output, backend=backend.name, backend_reason=reason, plan=plan,
-        verification=verification, elapsed=time.perf_counter() - started, notes=notes, gaps=list(report.gaps),
-    )
+    return result
 
 
 def _plan_to_verify(plan: Plan, report) -> Plan:

@@ -227,3 +227,20 @@ def test_waveform_picture_from_the_command_line(pauses, tmp_path):
     assert proc.returncode == 0, proc.stderr
     data = picture.read_bytes()
     assert data.startswith(b"\x89PNG\r\n\x1a\n") and len(data) > 200
+
+
+# -- every track in one read ---------------------------------------------------------------
+
+@pytest.mark.parametrize("fmt", ["auto", "flac"])
+def test_all_tracks_in_one_read_equal_one_track_at_a_time(tmp_path, fmt):
+    from fixtures.generate import Tone, make_media
+
+    src = make_media(tmp_path / "obs.mkv", duration=3.0,
+                     tones=[Tone(330.0, "aac"), Tone(550.0, "aac", language="spa"), Tone(770.0, "flac")])
+    together = extract(src, all_tracks=True, format=fmt, output=f"{tmp_path}/all/")
+    assert {r.backend_reason for r in together} == {"local engine, every track in one read"}
+    for number, result in enumerate(together, start=1):
+        (alone,) = extract(src, track=number, format=fmt, output=f"{tmp_path}/one{number}/")
+        a, _ = decode_track(result.output)
+        b, _ = decode_track(alone.output)
+        assert a.shape == b.shape and np.array_equal(a, b), number

@@ -14,6 +14,7 @@ from backends.base import ProgressFn, RunReport
 from extractor.errors import OutputError
 
 from .copy import copy_track
+from .multitrack import can_run_together, run_together
 from .transcode import transcode_track
 
 _OUTPUT_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EACCES)
@@ -37,6 +38,18 @@ class LocalBackend:
         except OSError as exc:
             if exc.errno is not None and _is_output_error(exc, destination):
                 raise OutputError(f"cannot write {plan.output}: {exc.strerror}") from None
+            raise
+
+    def can_run_together(self, plans) -> bool:
+        return can_run_together(plans)
+
+    def run_together(self, plans, destinations: list[Path], progress=None) -> list[RunReport]:
+        """Several tracks of one input in one read of it (see multitrack.py)."""
+        try:
+            return run_together(plans, destinations, progress)
+        except OSError as exc:
+            if exc.errno is not None and any(_is_output_error(exc, d) for d in destinations):
+                raise OutputError(f"cannot write {plans[0].output.parent}: {exc.strerror}") from None
             raise
 
 
