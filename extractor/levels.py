@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass
 
-from .errors import DamagedInput
+from .ffmpeg_errors import damaged_input
 from .frames import gather, numpy_module, plane_arrays
 from .measure import SILENT_AT, LoudnessMeter
 from .mediainfo import open_media, probe
@@ -123,4 +123,4 @@ def _decode_once(info, meters: dict) -> None:
                     loudness.add(frame)
                     levels.add(frame)
         except av.error.FFmpegError as exc:
-            raise DamagedInput(f"{info.path}: undecodable audio ({getattr(exc, 'strerror', None) or exc})") from None
+            raise damaged_input(exc, info.path, "undecodable audio") from None

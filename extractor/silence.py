@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 
-from .errors import DamagedInput
+from .ffmpeg_errors import damaged_input
 from .mediainfo import open_media
 
 DEFAULT_THRESHOLD = -50.0  # dBFS: below this a recording is silent (room tone of a quiet room is about -60)
@@ -98,8 +98,6 @@ def find_silences(info, track, *, threshold: float = DEFAULT_THRESHOLD,
             for frame in container.decode(stream):
                 detector.add(frame)
         except av.error.FFmpegError as exc:
-            raise DamagedInput(f"{info.path}: undecodable audio while looking for silence "
-                               f"({getattr(exc, 'strerror', None) or exc})",
-                               hint="--salvage keeps what is readable") from None
+            raise damaged_input(exc, info.path, "undecodable audio while looking for silence") from None
     spans = detector.finish()
     return spans, (detector.samples / detector.rate if detector.rate else 0.0)

@@ -13,7 +13,7 @@ from contextlib import ExitStack
 from pathlib import Path
 
 from backends.base import RunReport
-from extractor.errors import DamagedInput
+from extractor.ffmpeg_errors import damaged_input, is_write_failure
 from extractor.mediainfo import READ_OPTIONS, open_media
 from extractor.policy import copy_muxer_options
 
@@ -58,10 +58,9 @@ def run_together(plans, destinations: list[Path], progress=None) -> list[RunRepo
                 if all(each.done for each in lanes):
                     break
         except demux_errors() as exc:
-            if isinstance(exc, OSError):  # a write failure: the caller reports it as an output error
+            if is_write_failure(exc):  # the caller reports it as an output error
                 raise
-            raise DamagedInput(f"{plans[0].source.path}: the file is damaged ({getattr(exc, 'strerror', None) or exc})",
-                               hint="--salvage keeps what is readable") from None
+            raise damaged_input(exc, plans[0].source.path) from None
         for lane in lanes:
             lane.close()
     for lane in lanes:
