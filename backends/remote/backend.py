@@ -64,25 +64,30 @@ class RemoteBackend:
 
     def run(self, plan, destination: Path, progress: ProgressFn | None = None) -> RunReport:
         from .client import NemoClient
-        from .job import run_cloud_job
+        from .job import PhaseClock, run_cloud_job
 
         report = progress or (lambda fraction: None)
         base_url = getattr(plan.spec, "remote_url", None) or self.base_url
         source = Path(plan.source.path)
+        clock = PhaseClock()  # started before the client, so making it counts towards the session
         started = time.perf_counter()
         # The MP4 goes beside the output (the system temp dir may be a small tmpfs) and is removed on any exit.
         with NemoClient(base_url, settings=self.settings, status=self.status, transport=self.transport) as client, \
                 tempfile.TemporaryDirectory(prefix=".vax-cloud-", dir=destination.parent) as work:
-            outcome = run_cloud_job(client, source, Path(work), progress=lambda f: report(0.9 * f))
+            outcome = run_cloud_job(client, source, Path(work), progress=lambda f: report(0.9 * f), clock=clock)
             cloud_seconds = time.perf_counter() - started
             local_report, effective = extract_from_render(plan, outcome.rendered, destination,
                                                           lambda f: report(0.9 + 0.1 * f))
+        clock.mark("extract")  # the local extraction from the MP4, and removing the MP4
         notes = list(local_report.notes)
         notes.append(f"NemoVideo rendered the upload ({megabytes(outcome.uploaded_bytes)}) in "
                      f"{cloud_seconds:.1f}s (render {outcome.render_id}); the audio was then extracted locally")
         if outcome.agent_said:
             notes.append(f"the cloud agent said: {outcome.agent_said[-1][:200]}")
-        return dataclasses.replace(local_report, backend=self.name, notes=notes, effective_plan=effective)
+        return dataclasses.replace(local_report, backend=self.name, notes=notes, effective_plan=effective,
+                                   phases=dict(clock.seconds),
+                                   transferred={"upload": outcome.uploaded_bytes,
+                                                "download": outcome.downloaded_bytes})
 
 
 def extract_from_render(plan, rendered: Path, destination: Path, progress: ProgressFn | None):
