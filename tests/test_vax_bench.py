@@ -184,3 +184,40 @@ def test_chart_is_drawn_when_matplotlib_is_installed(media, env, tmp_path):
 def test_bench_refuses_a_backend_choice_and_an_output_file(media, env):
     assert vax("bench", media["a"], "--backend", "local")[0] == 2
     assert vax("bench", media["a"], "-o", "out.m4a")[0] == 2
+
+
+def test_a_lost_session_shows_as_its_own_phase_and_the_phases_still_add_up(media, env):
+    with FakeNemo(network=NET) as fake:
+        fake.inject("upload", ("code", 1002))
+        code, out, err = remote_bench(fake, media["a"], "--allow-cloud", "--yes", "--rounds", "1", "--json")
+        assert fake.count("session") == 2
+    assert code == 0, err
+    [run] = [r for r in json.loads(out)["files"][0]["runs"] if r["backend"] == "remote"]
+    assert run["phases"]["lost session"] >= NET.latency  # the refused upload's round trip
+    assert abs(sum(run["phases"].values()) - run["wall"]) <= 0.05 * run["wall"]
+
+
+def test_a_plan_error_stops_the_bench_with_the_documented_message(media, env, tmp_path):
+    kept = tmp_path / "kept"
+    with FakeNemo(network=NET) as fake:
+        fake.inject("render_start", ("http", 402))
+        code, _out, err = remote_bench(fake, media["a"], media["b"], "--allow-cloud", "--yes", "-o", f"{kept}/")
+        assert fake.count("upload") == 1  # nothing more was uploaded after the refusal
+    assert code == 12 and "register or upgrade your plan to unlock export" in err
+    assert sorted(p.name for p in kept.iterdir()) == ["a-1-local-r1.m4a"]
+
+
+def test_compare_reports_a_shorter_output_in_samples(media, tmp_path):
+    from extractor.api import extract
+    from extractor.benchmark.compare import compare_outputs
+
+    whole = extract(media["a"], format="wav", output=str(tmp_path / "whole.wav"))[0].output
+    part = extract(media["a"], format="wav", duration="1.5", output=str(tmp_path / "part.wav"))[0].output
+    same = compare_outputs(whole, whole)
+    assert same["audio"]["identical"] and same["duration_difference"] == 0
+    shorter = compare_outputs(part, whole)
+    rate = shorter["format"]["sample_rate"]
+    assert shorter["audio"]["length_difference"] == -round(0.5 * rate)
+    assert shorter["duration_difference"] == pytest.approx(-0.5, abs=1e-6)
+    assert shorter["audio"]["max_difference_db"] is None  # the common 1.5 s are the same samples
+    assert not shorter["audio"]["identical"]
