@@ -557,8 +557,8 @@ def main(argv: list[str] | None = None) -> int:
         os.environ.pop("NEMO_TOKEN", None)
         clip = make_media(Path(folder) / "clip.mp4", duration=args.seconds, tones=[Tone(440.0)],
                           video=Video(width=320, height=240, fps=25))
-        print(f"{network.describe()}; render polled every {args.poll:g} s (fake NemoVideo server, "
-              f"tests/fakenemo.py)", flush=True)
+        print(f"{network.describe()}; render polled every {args.poll:g} s; the fake NemoVideo server "
+              f"(tests/fakenemo.py) returns the upload unchanged as its render, so the outputs match", flush=True)
         with FakeNemo(network=network, credits_per_render=1) as fake:
             try:
                 cli.main(["bench", str(clip), "--remote", "--allow-cloud", "--yes", "--remote-url", fake.url,
