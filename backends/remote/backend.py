@@ -20,6 +20,7 @@ from extractor.errors import RemoteError
 
 from ..base import ProgressFn, RunReport
 from . import config
+from .phases import PhaseClock
 
 StatusFn = Callable[[str], None]
 STATUS_EVERY = 2.0  # seconds between status lines on a terminal
@@ -63,13 +64,13 @@ class RemoteBackend:
         return config.how_to_allow()
 
     def run(self, plan, destination: Path, progress: ProgressFn | None = None) -> RunReport:
+        clock = PhaseClock()  # started first: loading the client (httpx) and making it count as the session
         from .client import NemoClient
-        from .job import PhaseClock, run_cloud_job
+        from .job import run_cloud_job
 
         report = progress or (lambda fraction: None)
         base_url = getattr(plan.spec, "remote_url", None) or self.base_url
         source = Path(plan.source.path)
-        clock = PhaseClock()  # started before the client, so making it counts towards the session
         started = time.perf_counter()
         # The MP4 goes beside the output (the system temp dir may be a small tmpfs) and is removed on any exit.
         with NemoClient(base_url, settings=self.settings, status=self.status, transport=self.transport) as client, \

@@ -20,6 +20,7 @@ from extractor.errors import RemoteError
 
 from . import render, sse
 from .client import NemoClient, SessionLost, _describe
+from .phases import PhaseClock
 
 APP = "nemo_agent"
 # The agent answers as if the user had its editor open; what we need is the upload, unchanged, on the timeline.
@@ -39,20 +40,6 @@ class CloudOutcome:
     agent_said: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     downloaded_bytes: int = 0
-
-
-class PhaseClock:
-    """Seconds per phase of a cloud job. Phases are contiguous: each ``mark`` closes the phase that
-    just ran, so together they cover the job from the clock's start to its last mark, with no gaps."""
-
-    def __init__(self):
-        self.seconds: dict[str, float] = {}
-        self._last = time.perf_counter()
-
-    def mark(self, phase: str) -> None:
-        now = time.perf_counter()
-        self.seconds[phase] = self.seconds.get(phase, 0.0) + now - self._last
-        self._last = now
 
 
 def run_cloud_job(client: NemoClient, source: Path, workdir: Path, *, language: str = "en",

@@ -116,30 +116,33 @@ def check_chart_possible() -> None:
 
 
 def write_chart(bench: Bench, picture: Path) -> None:
-    """Median wall time per file and backend, each bar stacked by phase."""
+    """Median wall time per file and backend, each bar stacked by phase (one colour per phase)."""
     import matplotlib
 
     matplotlib.use("Agg")  # no display needed
     from matplotlib import pyplot
 
-    data = to_data(bench)
-    figure, axes = pyplot.subplots(figsize=(8, 1.2 + 0.6 * len(data["files"]) * len(backends_of(bench))))
-    row = 0
-    palette: dict[str, str] = {}  # one colour per phase, the same in every bar
-    for entry in data["files"]:
-        for name, figures in entry["backends"].items():
-            left = 0.0
-            for phase, seconds in figures["phases"].items():
-                colour = palette.setdefault(phase, f"C{len(palette) % 10}")
-                axes.barh(row, seconds, left=left, color=colour, label=LABELS.get(phase, phase))
-                left += seconds
-            axes.text(left, row, f" {Path(entry['file']).name} ({name}) {left:.2f} s", va="center", fontsize=8)
-            row += 1
+    rows = [(f"{Path(entry['file']).name} ({name})", figures["phases"])
+            for entry in to_data(bench)["files"] for name, figures in entry["backends"].items()]
+    figure, axes = pyplot.subplots(figsize=(9, 1.6 + 0.45 * len(rows)))
+    palette: dict[str, str] = {}
+    longest = 0.0
+    for row, (_, phases) in enumerate(rows):
+        left = 0.0
+        for phase, seconds in phases.items():
+            colour = palette.setdefault(phase, f"C{len(palette) % 10}")
+            axes.barh(row, seconds, left=left, color=colour, label=LABELS.get(phase, phase))
+            left += seconds
+        axes.text(left, row, f" {left:.2f} s", va="center", fontsize=8)
+        longest = max(longest, left)
+    axes.set_yticks(range(len(rows)), [name for name, _ in rows], fontsize=8)
+    axes.invert_yaxis()  # the first file on top, as in the table
+    axes.set_xlim(0, longest * 1.15 or 1)
+    axes.set_xlabel("seconds (median over rounds)")
     handles, names = axes.get_legend_handles_labels()
     unique = dict(zip(names, handles, strict=True))
-    axes.legend(unique.values(), unique.keys(), fontsize=7, loc="lower right")
-    axes.set_yticks([])
-    axes.set_xlabel("seconds (median over rounds)")
+    axes.legend(unique.values(), unique.keys(), fontsize=7, ncol=6, loc="upper center",
+                bbox_to_anchor=(0.5, -0.35 if len(rows) < 4 else -0.15), frameon=False)
     figure.tight_layout()
-    figure.savefig(picture)
+    figure.savefig(picture, bbox_inches="tight")
     pyplot.close(figure)
