@@ -226,3 +226,22 @@ def test_compare_reports_a_shorter_output_in_samples(media, tmp_path):
     assert shorter["duration_difference"] == pytest.approx(-0.5, abs=1e-6)
     assert shorter["audio"]["max_difference_db"] is None  # the common 1.5 s are the same samples
     assert not shorter["audio"]["identical"]
+
+
+def test_compare_finds_extra_samples_at_the_start(tmp_path):
+    import numpy as np
+    import soundfile
+
+    from extractor.benchmark.compare import compare_outputs, describe
+
+    rate = 48000
+    tone = (0.5 * np.sin(2 * np.pi * 440.0 * np.arange(rate) / rate)).astype("float32")
+    soundfile.write(tmp_path / "plain.wav", tone, rate, subtype="PCM_16")
+    soundfile.write(tmp_path / "primed.wav", np.concatenate([np.zeros(1024, "float32"), tone]), rate,
+                    subtype="PCM_16")
+    primed = compare_outputs(tmp_path / "primed.wav", tmp_path / "plain.wav")
+    assert primed["audio"]["length_difference"] == 1024 and primed["audio"]["lead"] == 1024
+    assert primed["audio"]["max_difference_db"] is None
+    assert "+1024 samples at the start, the others are equal" in describe(primed)
+    # The other way round: the reference is the longer one.
+    assert compare_outputs(tmp_path / "plain.wav", tmp_path / "primed.wav")["audio"]["lead"] == -1024

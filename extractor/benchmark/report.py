@@ -85,8 +85,10 @@ def _file_lines(entry: dict, reference: str | None) -> list[str]:
     if ratio:
         verdict = f"local {1 / ratio:.1f}x faster" if ratio < 1 else f"{reference} {ratio:.1f}x faster"
         lines.append(f"  local/{reference} {ratio:.3f} ({verdict})")
+    several = len(entry["comparisons"]) > 1
     for comparison in entry["comparisons"]:
-        lines.append(f"  outputs: {describe(comparison)}")
+        which = f" (track {comparison['track']})" if several else ""
+        lines.append(f"  outputs{which}: {describe(comparison)}")
     if entry["skipped"]:
         lines.append(f"  {reference}: not run ({entry['skipped']})")
     return lines

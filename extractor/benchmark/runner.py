@@ -122,8 +122,8 @@ def _one_round(spec, entry: FileBench, number: int, settings: BenchSettings, bac
     else:
         return
     if number == 1:
-        entry.comparisons = [compare_outputs(theirs, ours)
-                             for theirs, ours in zip(reference.outputs, local.outputs, strict=False)]
+        entry.comparisons = [{"track": plan.track.number, **compare_outputs(theirs, ours)}
+                             for theirs, ours, plan in zip(reference.outputs, local.outputs, plans, strict=False)]
 
 
 def _keep(entry: FileBench, run: Run, on_run) -> None:
