@@ -206,9 +206,12 @@ def test_a_plan_error_stops_the_bench_with_the_documented_message(media, env, tm
     kept = tmp_path / "kept"
     with FakeNemo(network=NET) as fake:
         fake.inject("render_start", ("http", 402))
-        code, _out, err = remote_bench(fake, media["a"], media["b"], "--allow-cloud", "--yes", "-o", f"{kept}/")
+        code, out, err = remote_bench(fake, media["a"], media["b"], "--allow-cloud", "--yes", "-o", f"{kept}/",
+                                      "--json")
         assert fake.count("upload") == 1  # nothing more was uploaded after the refusal
     assert code == 12 and "register or upgrade your plan to unlock export" in err
+    data = json.loads(out)  # the figures so far, and what stopped the bench
+    assert "unlock export" in data["error"] and [r["backend"] for r in data["files"][0]["runs"]] == ["local"]
     assert sorted(p.name for p in kept.iterdir()) == ["a-1-local-r1.m4a"]
 
 
