@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 DEMO := .demo
 
-.PHONY: install demo test lint graph bench fuzz clean
+.PHONY: install demo test lint graph bench bench-remote fuzz clean
 
 install: $(STAMP)
 
@@ -49,6 +49,11 @@ bench: $(BENCH_STAMP)
 		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq ffmpeg; }
 	$(PY) -m benchmarks.run $(BENCH_ARGS)
 	$(PY) -m benchmarks.report
+
+# `vax bench --remote` against the fake NemoVideo server with a simulated network (SIMULATED figures;
+# nothing leaves the machine). Network options and vax bench options: BENCH_REMOTE_ARGS="--rounds 5".
+bench-remote: $(STAMP)
+	$(PY) -m tests.fakenemo $(BENCH_REMOTE_ARGS)
 
 # Coverage-guided fuzzing of probe and extract (atheris); outside the test suite's time budget.
 # Findings (inputs that crash, hang or leave files) land in .fuzz/artifacts/.

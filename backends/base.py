@@ -32,6 +32,11 @@ class RunReport:
     # A backend that learns the output's codec/rate/channels only while running (the cloud renders
     # first) returns the plan it really carried out; verification then checks against that plan.
     effective_plan: object | None = None
+    # Seconds per step, for backends whose steps are worth seeing apart (the cloud's session, upload,
+    # agent, render, download, local extraction), in the order they ran; empty when not measured.
+    phases: dict[str, float] = field(default_factory=dict)
+    # Bytes moved per step over the network (``upload``, ``download``), so a bench can show MB/s.
+    transferred: dict[str, int] = field(default_factory=dict)
 
 
 @runtime_checkable

@@ -14,6 +14,16 @@ records every request, and injects faults on demand:
 Faults: ("http", status[, body]) answers that status; ("code", n) answers HTTP 200 (401 for
 1001) with {"code": n}, and for 1001 also forgets the presented token, for 1002 the session;
 ("drop",) cuts the connection (for downloads: after half the declared bytes).
+
+A simulated network and service (``Network``): a latency added to every answer, upload and
+download bandwidths (the server waits as long as the bytes would take), and a render time per
+minute of media (polls answer "processing" until it has passed). Without ``render_source`` a
+render "produces" the uploaded file itself (an echo), so a bench can compare outputs made
+through the cloud with local ones. ``credits_per_render`` makes renders cost credits; when the
+balance is short the export answers code 2001, as the service does.
+
+Run on its own, it is the `make bench-remote` demo: ``python -m tests.fakenemo [vax bench options]``
+starts the server with a simulated network and runs ``vax bench --remote`` against it.
 """
 
 from __future__ import annotations
@@ -65,10 +75,27 @@ class FakeState:
     messages: list = field(default_factory=list)
 
 
+@dataclass
+class Network:
+    """A simulated network and render farm. Zero means instant (no simulated cost)."""
+
+    latency: float = 0.0  # seconds added to every answer
+    upload_bps: float = 0.0  # bytes per second the upload is held to
+    download_bps: float = 0.0  # bytes per second downloads are sent at
+    render_per_minute: float = 0.0  # seconds of rendering per minute of media
+
+    def describe(self) -> str:
+        return (f"SIMULATED network: {self.latency * 1000:g} ms per request, upload {self.upload_bps / 1e6:g} MB/s, "
+                f"download {self.download_bps / 1e6:g} MB/s, render {self.render_per_minute:g} s per media minute")
+
+
 class FakeNemo:
-    def __init__(self, render_source: Path | None = None, *, latency: float = 0.0):
-        self.render_source = render_source  # the MP4 every render "produces"
-        self.latency = latency  # seconds added to every answer: a simulated network
+    def __init__(self, render_source: Path | None = None, *, latency: float = 0.0, network: Network | None = None,
+                 credits_per_render: float = 0):
+        self.render_source = render_source  # the MP4 every render "produces"; None: the uploaded file
+        self.network = network or Network(latency=latency)
+        self.credits_per_render = credits_per_render
+        self._echo_dir = None  # where uploads are kept when renders echo them
         self.state = FakeState()
         self.requests: list[Recorded] = []
         self._faults: dict[str, list[tuple]] = defaultdict(list)
@@ -97,6 +124,14 @@ class FakeNemo:
         return [r for r in self.requests if r.endpoint == endpoint]
 
     @property
+    def latency(self) -> float:
+        return self.network.latency
+
+    @latency.setter
+    def latency(self, value: float) -> None:
+        self.network.latency = value
+
+    @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self._server.server_address[1]}"
 
@@ -116,6 +151,37 @@ class FakeNemo:
         if self._server:
             self._server.shutdown()
             self._server.server_close()
+        if self._echo_dir is not None:
+            self._echo_dir.cleanup()
+            self._echo_dir = None
+
+    def keep_upload(self, sid: str, filename: str, content: bytes) -> None:
+        """Echo renders: remember the session's upload as the file its render will produce."""
+        if self.render_source is not None:
+            return
+        import tempfile
+
+        if self._echo_dir is None:
+            self._echo_dir = tempfile.TemporaryDirectory(prefix="fakenemo-")
+        path = Path(self._echo_dir.name) / f"{sid}-{Path(filename).name}"
+        path.write_bytes(content)
+        self.state.sessions[sid]["render_file"] = path
+
+    def render_file(self, rid: str) -> Path | None:
+        if self.render_source is not None:
+            return Path(self.render_source)
+        session = self.state.sessions.get(self.state.renders[rid]["sid"]) or {}
+        return session.get("render_file")
+
+    def render_seconds(self, rid: str) -> float:
+        """How long the simulated render takes: the media's minutes times the configured rate."""
+        if not self.network.render_per_minute:
+            return 0.0
+        import av
+
+        with av.open(str(self.render_file(rid))) as container:
+            minutes = (container.duration or 0) / 1e6 / 60
+        return minutes * self.network.render_per_minute
 
     def __enter__(self) -> Self:
         return self.start()
@@ -167,8 +233,10 @@ class _Handler(BaseHTTPRequestHandler):
         body = self._read_body()
         fake.requests.append(Recorded(method, self.path, endpoint, {k.lower(): v for k, v in self.headers.items()},
                                       len(body)))
-        if fake.latency:
-            time.sleep(fake.latency)
+        if fake.network.latency:
+            time.sleep(fake.network.latency)
+        if endpoint == "upload" and fake.network.upload_bps:
+            time.sleep(len(body) / fake.network.upload_bps)
         if endpoint == "unknown":
             return self._json(404, {"code": 404, "message": f"no route {method} {self.path}"})
         fault = fake.next_fault(endpoint)
@@ -264,12 +332,14 @@ class _Handler(BaseHTTPRequestHandler):
         if not parts:
             return self._json(400, {"code": 400, "message": "multipart field 'files' required"})
         files = []
-        for filename, size in parts:
+        for filename, content in parts:
+            size = len(content)
             ext = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
             if ext not in ACCEPTED:
                 return self._json(200, {"code": 4001, "message": f"unsupported file type .{ext}"})
             if size > self.fake.upload_limit:
                 return self._json(200, {"code": 4002, "message": "file too large"})
+            self.fake.keep_upload(params["sid"], filename, content)
             info = {"filename": filename, "file_type": "video", "cdn_url": f"{self.fake.cdn_url}/files/{filename}",
                     "duration": 2.0, "width": 64, "height": 48, "fps": 10, "hash": secrets.token_hex(8),
                     "size": size}
@@ -372,7 +442,11 @@ class _Handler(BaseHTTPRequestHandler):
         draft = request.get("draft") or {}
         if not any(t.get("sg") for t in draft.get("t", [])):
             return self._json(400, {"success": False, "error": "draft has nothing to render"})
-        self.fake.state.renders[rid] = {"sid": sid, "polls": 0}
+        cost = self.fake.credits_per_render
+        if cost and self.fake.credits["available"] < cost:
+            return self._json(200, {"code": 2001, "message": "insufficient credits", "data": None})
+        self.fake.credits["available"] -= cost
+        self.fake.state.renders[rid] = {"sid": sid, "polls": 0, "started": time.monotonic()}
         self._render_answer({"id": rid, "status": "pending", "progress": 0})
 
     def _on_render_poll(self, params, body) -> None:
@@ -380,7 +454,8 @@ class _Handler(BaseHTTPRequestHandler):
         if render is None:
             return self._json(404, {"success": False, "error": "no such render"})
         render["polls"] += 1
-        if render["polls"] <= self.fake.render_polls:
+        rendering = time.monotonic() - render["started"] < self.fake.render_seconds(params["rid"])
+        if render["polls"] <= self.fake.render_polls or rendering:
             return self._render_answer({"id": params["rid"], "status": "processing",
                                         "progress": 50 * render["polls"] // max(1, self.fake.render_polls)})
         if self.fake.render_fail:
@@ -405,7 +480,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _send_file(self, rid: str, endpoint: str) -> None:
         if rid not in self.fake.state.renders:
             return self._json(404, {"success": False, "error": "no such render"})
-        data = Path(self.fake.render_source).read_bytes()
+        data = self.fake.render_file(rid).read_bytes()
         self.send_response(200)
         self.send_header("Content-Type", "video/mp4")
         self.send_header("Content-Length", str(len(data)))
@@ -415,13 +490,21 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.flush()
             self.close_connection = True
             return
-        self.wfile.write(data)
+        bandwidth = self.fake.network.download_bps
+        if not bandwidth:
+            self.wfile.write(data)
+            return
+        chunk = 64 * 1024
+        for at in range(0, len(data), chunk):  # paced: each chunk arrives when the bandwidth allows
+            time.sleep(len(data[at:at + chunk]) / bandwidth)
+            self.wfile.write(data[at:at + chunk])
+            self.wfile.flush()
 
     _dropping = False
 
 
-def _multipart_files(content_type: str, body: bytes) -> list[tuple[str, int]]:
-    """(filename, size) of each part named ``files``: enough of RFC 7578 for this client."""
+def _multipart_files(content_type: str, body: bytes) -> list[tuple[str, bytes]]:
+    """(filename, content) of each part named ``files``: enough of RFC 7578 for this client."""
     match = re.search(r'boundary="?([^";]+)"?', content_type)
     if not match or not content_type.startswith("multipart/form-data"):
         return []
@@ -434,5 +517,57 @@ def _multipart_files(content_type: str, body: bytes) -> list[tuple[str, int]]:
         name = re.search(rb'name="([^"]*)"', head)
         filename = re.search(rb'filename="([^"]*)"', head)
         if name and name.group(1) == b"files" and filename:
-            found.append((filename.group(1).decode(), len(content) - 2))  # minus the CRLF before the boundary
+            found.append((filename.group(1).decode(), content[:-2]))  # minus the CRLF before the boundary
     return found
+
+
+# -- `make bench-remote`: vax bench against this server, with a simulated network ----------------------
+
+DEMO_NETWORK = Network(latency=0.04, upload_bps=1e6, download_bps=5e6, render_per_minute=10.0)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Make a clip, serve it with a simulated network, and run `vax bench --remote` on it.
+
+    The network's figures are options; the render time defaults to 10 s per media minute, the
+    middle of the service's published 20-40 s for a 3-minute clip. Everything printed is marked
+    simulated: no byte leaves this machine.
+    """
+    import argparse
+    import os
+    import tempfile
+
+    parser = argparse.ArgumentParser(prog="python -m tests.fakenemo", description=main.__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=30.0, help="length of the demo clip")
+    parser.add_argument("--latency", type=float, default=DEMO_NETWORK.latency, help="seconds per request")
+    parser.add_argument("--upload-mbps", type=float, default=DEMO_NETWORK.upload_bps / 1e6, help="MB/s up")
+    parser.add_argument("--download-mbps", type=float, default=DEMO_NETWORK.download_bps / 1e6, help="MB/s down")
+    parser.add_argument("--render-per-minute", type=float, default=DEMO_NETWORK.render_per_minute,
+                        help="render seconds per media minute")
+    parser.add_argument("--poll", type=float, default=1.0, help="seconds between render polls (real: 30)")
+    args, bench_args = parser.parse_known_args(argv)
+    network = Network(args.latency, args.upload_mbps * 1e6, args.download_mbps * 1e6, args.render_per_minute)
+
+    from extractor.cli.main import cli
+    from fixtures.generate import Tone, Video, make_media
+
+    with tempfile.TemporaryDirectory(prefix="vax-bench-remote-") as folder:
+        os.environ.update({"XDG_CONFIG_HOME": os.path.join(folder, "config"),
+                           "VAX_REMOTE_POLL_INTERVAL": str(args.poll), "VAX_REMOTE_BACKOFF": "0"})
+        os.environ.pop("NEMO_TOKEN", None)
+        clip = make_media(Path(folder) / "clip.mp4", duration=args.seconds, tones=[Tone(440.0)],
+                          video=Video(width=320, height=240, fps=25))
+        print(f"{network.describe()}; render polled every {args.poll:g} s; the fake NemoVideo server "
+              f"(tests/fakenemo.py) returns the upload unchanged as its render, so the outputs match", flush=True)
+        with FakeNemo(network=network, credits_per_render=1) as fake:
+            try:
+                cli.main(["bench", str(clip), "--remote", "--allow-cloud", "--yes", "--remote-url", fake.url,
+                          *bench_args], prog_name="vax", standalone_mode=True)
+            except SystemExit as exc:
+                code = exc.code or 0
+        print("(SIMULATED: the cloud figures above come from a fake server on this machine, not from NemoVideo)")
+    return int(code)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -20,6 +20,7 @@ from extractor.errors import RemoteError
 
 from ..base import ProgressFn, RunReport
 from . import config
+from .phases import PhaseClock
 
 StatusFn = Callable[[str], None]
 STATUS_EVERY = 2.0  # seconds between status lines on a terminal
@@ -63,6 +64,7 @@ class RemoteBackend:
         return config.how_to_allow()
 
     def run(self, plan, destination: Path, progress: ProgressFn | None = None) -> RunReport:
+        clock = PhaseClock()  # started first: loading the client (httpx) and making it count as the session
         from .client import NemoClient
         from .job import run_cloud_job
 
@@ -73,16 +75,20 @@ class RemoteBackend:
         # The MP4 goes beside the output (the system temp dir may be a small tmpfs) and is removed on any exit.
         with NemoClient(base_url, settings=self.settings, status=self.status, transport=self.transport) as client, \
                 tempfile.TemporaryDirectory(prefix=".vax-cloud-", dir=destination.parent) as work:
-            outcome = run_cloud_job(client, source, Path(work), progress=lambda f: report(0.9 * f))
+            outcome = run_cloud_job(client, source, Path(work), progress=lambda f: report(0.9 * f), clock=clock)
             cloud_seconds = time.perf_counter() - started
             local_report, effective = extract_from_render(plan, outcome.rendered, destination,
                                                           lambda f: report(0.9 + 0.1 * f))
+        clock.mark("extract")  # the local extraction from the MP4, and removing the MP4
         notes = list(local_report.notes)
         notes.append(f"NemoVideo rendered the upload ({megabytes(outcome.uploaded_bytes)}) in "
                      f"{cloud_seconds:.1f}s (render {outcome.render_id}); the audio was then extracted locally")
         if outcome.agent_said:
             notes.append(f"the cloud agent said: {outcome.agent_said[-1][:200]}")
-        return dataclasses.replace(local_report, backend=self.name, notes=notes, effective_plan=effective)
+        return dataclasses.replace(local_report, backend=self.name, notes=notes, effective_plan=effective,
+                                   phases=dict(clock.seconds),
+                                   transferred={"upload": outcome.uploaded_bytes,
+                                                "download": outcome.downloaded_bytes})
 
 
 def extract_from_render(plan, rendered: Path, destination: Path, progress: ProgressFn | None):

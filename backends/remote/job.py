@@ -20,6 +20,7 @@ from extractor.errors import RemoteError
 
 from . import render, sse
 from .client import NemoClient, SessionLost, _describe
+from .phases import PhaseClock
 
 APP = "nemo_agent"
 # The agent answers as if the user had its editor open; what we need is the upload, unchanged, on the timeline.
@@ -38,37 +39,46 @@ class CloudOutcome:
     uploaded_bytes: int
     agent_said: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    downloaded_bytes: int = 0
 
 
 def run_cloud_job(client: NemoClient, source: Path, workdir: Path, *, language: str = "en",
-                  progress: PhaseProgress | None = None) -> CloudOutcome:
+                  progress: PhaseProgress | None = None, clock: PhaseClock | None = None) -> CloudOutcome:
+    clock = clock or PhaseClock()
     try:
-        return _attempt(client, source, workdir, language, progress)
+        return _attempt(client, source, workdir, language, progress, clock)
     except SessionLost:
+        clock.mark("lost session")  # the failed attempt's time, shown apart rather than hidden in a phase
         client.status("the cloud session was lost; starting a new one")
         try:
-            return _attempt(client, source, workdir, language, progress)
+            return _attempt(client, source, workdir, language, progress, clock)
         except SessionLost:
             raise RemoteError("the NemoVideo session was lost twice (code 1002)", hint="try again later") from None
 
 
-def _attempt(client: NemoClient, source: Path, workdir: Path, language: str, progress) -> CloudOutcome:
+def _attempt(client: NemoClient, source: Path, workdir: Path, language: str, progress,
+             clock: PhaseClock) -> CloudOutcome:
     report = progress or (lambda fraction: None)
-    session_id = create_session(client, language)
+    session_id = create_session(client, language)  # the first call also gets the token
+    clock.mark("session")
     report(0.02)
     uploaded = upload(client, session_id, source)
+    clock.mark("upload")
     report(0.25)
     said = ask_agent(client, session_id, AGENT_REQUEST, lambda f: report(0.25 + 0.2 * f))
     draft = read_draft(client, session_id, waited_for_text=bool(said))
+    clock.mark("agent")
     report(0.45)
     render_id = render.start_export(client, session_id, draft)
     url = render.wait_for_render(client, render_id, lambda f: report(0.45 + 0.35 * f))
+    clock.mark("render")
     report(0.8)
     rendered = workdir / "render.mp4"
-    render.download(client, render_id, url, rendered)
+    downloaded = render.download(client, render_id, url, rendered)
+    clock.mark("download")
     report(0.9)
     return CloudOutcome(rendered=rendered, render_id=render_id, session_id=session_id, uploaded_bytes=uploaded,
-                        agent_said=said)
+                        agent_said=said, downloaded_bytes=downloaded)
 
 
 def create_session(client: NemoClient, language: str) -> str:

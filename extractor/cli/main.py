@@ -71,6 +71,7 @@ class LazyGroup(click.Group):
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
              epilog=_exit_codes_epilog(),
              lazy_commands={"extract": ".extract:extract", "serve": ".serve:serve",
+                            "bench": ".bench:bench",  # `vax bench`: local against the cloud or ffmpeg
                             "credits": ".remote:credits",  # `vax credits`: the cloud account's balance
                             "do": ".do:do",  # `vax do "REQUEST"`: plain-language requests
                             "presets": ".presets:presets",
