@@ -153,9 +153,14 @@ def test_config_show_and_completion(installed):
         assert proc.returncode == 0 and sign in proc.stdout, (shell, proc.stdout, proc.stderr)
 
 
-def test_serve_page_loads_with_its_assets(installed):
+def test_serve_page_loads_with_its_assets_and_runs_a_job(installed):
+    """The page and its assets come from the installed package, and a job runs in the web
+    worker process, which imports the installed copy too."""
     import httpx
 
+    made = vax(installed, "demo", "web-sample", "--sample-only")
+    assert made.returncode == 0, made.stderr
+    sample = installed["work"] / "web-sample" / "sample.mp4"
     process = subprocess.Popen([str(installed["vax"]), "serve", "--port", "0", "--workspace",
                                 str(installed["work"] / "ws")], cwd=installed["work"], env=installed["env"],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -175,6 +180,14 @@ def test_serve_page_loads_with_its_assets(installed):
             for asset in assets:
                 response = client.get(base + asset)
                 assert response.status_code == 200 and response.content, asset
+            job = _web_job(client, base, sample, "as mp3")
+            assert job["status"] == "done", job
+            audio = client.get(f"{base}/api/outputs/{job['id']}/{job['results'][0]['name']}")
+            assert audio.status_code == 200
+            downloaded = installed["work"] / "from-the-page.mp3"
+            downloaded.write_bytes(audio.content)
+            samples, rate = decode_track(downloaded)
+            assert abs(dominant_freq(samples, rate) - 440.0) < 2
     finally:
         process.send_signal(signal.SIGINT if os.name != "nt" else signal.SIGTERM)
         try:
@@ -182,3 +195,22 @@ def test_serve_page_loads_with_its_assets(installed):
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(5)
+
+
+def _web_job(client, base: str, path: Path, text: str) -> dict:
+    """Add a file by its path, ask for ``text``, follow the job's events to its end."""
+    added = client.post(f"{base}/api/files", json={"path": str(path)})
+    assert added.status_code == 200, added.text
+    reply = client.post(f"{base}/api/run", json={"file_id": added.json()["id"], "text": text})
+    assert reply.status_code == 200 and reply.json()["kind"] == "jobs", reply.text
+    job_id = reply.json()["jobs"][0]["id"]
+    last = None
+    with client.stream("GET", f"{base}/api/events?job={job_id}", timeout=120) as events:
+        kind = None
+        for line in events.iter_lines():
+            if line.startswith("event: "):
+                kind = line[7:]
+            elif line.startswith("data: ") and kind == "job":
+                last = json.loads(line[6:])
+    assert last is not None, "no job events"
+    return last
