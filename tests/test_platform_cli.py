@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 import re
 from pathlib import Path
@@ -14,7 +13,6 @@ from click.testing import CliRunner
 
 from backends.remote import config as remote_config
 from extractor import __version__, userconfig
-from extractor.cli import progress
 from extractor.cli.main import cli
 from fixtures.generate import decode_track, dominant_freq
 
@@ -27,7 +25,6 @@ def runner(monkeypatch, tmp_path):
     monkeypatch.delenv("NO_COLOR", raising=False)
     monkeypatch.delenv("VAX_ALLOW_CLOUD", raising=False)
     monkeypatch.delenv("VAX_REMOTE_URL", raising=False)
-    monkeypatch.setattr(progress, "_color_choice", None)
     return CliRunner()
 
 
@@ -54,43 +51,24 @@ def test_completion_offers_the_commands(runner):
 
 # -- colour -------------------------------------------------------------------------------------
 
-class Terminal(io.StringIO):
-    def isatty(self) -> bool:
-        return True
-
-
-def _drawn_bar(monkeypatch) -> str:
-    monkeypatch.setattr(progress, "SHOW_AFTER", 0.0)
-    stream = Terminal()
-    bar = progress.ProgressBar(stream=stream)
-    bar.update("clip.m4a", 0.5)
-    return stream.getvalue()
-
-
-def test_the_bar_is_coloured_on_a_terminal_unless_no_color(monkeypatch):
-    monkeypatch.delenv("NO_COLOR", raising=False)
-    monkeypatch.setattr(progress, "_color_choice", None)
-    assert ANSI.search(_drawn_bar(monkeypatch))
-    monkeypatch.setenv("NO_COLOR", "1")
-    drawn = _drawn_bar(monkeypatch)
-    assert "50.0% clip.m4a" in drawn and not ANSI.search(drawn)
-    assert not progress.color_enabled(io.StringIO())  # not a terminal: never
-
-
-def test_color_flag_wins_over_no_color(runner, monkeypatch, tmp_path):
+def test_errors_are_coloured_unless_no_color_or_color_never(runner, monkeypatch, tmp_path):
     missing = str(tmp_path / "missing.mp4")
-    monkeypatch.setenv("NO_COLOR", "1")
-    result = runner.invoke(cli, ["--color", "always", "probe", missing], prog_name="vax")
+    # color=True: the runner's stream counts as a terminal, so "auto" would colour.
+    result = runner.invoke(cli, ["probe", missing], prog_name="vax", color=True)
     assert result.exit_code == 3 and ANSI.search(result.stderr)
     assert ANSI.sub("", result.stderr).startswith("vax: error: ")
-    assert ANSI.search(_drawn_bar(monkeypatch))  # the bar follows the flag too
-
-    result = runner.invoke(cli, ["probe", missing], prog_name="vax", color=True)  # auto + NO_COLOR
-    assert result.exit_code == 3 and not ANSI.search(result.stderr)
-    monkeypatch.delenv("NO_COLOR")
     result = runner.invoke(cli, ["--color", "never", "probe", missing], prog_name="vax", color=True)
     assert result.exit_code == 3 and not ANSI.search(result.stderr)
-    assert not ANSI.search(_drawn_bar(monkeypatch))
+    monkeypatch.setenv("NO_COLOR", "1")
+    result = runner.invoke(cli, ["probe", missing], prog_name="vax", color=True)
+    assert result.exit_code == 3 and not ANSI.search(result.stderr)
+    assert result.stderr.startswith("vax: error: ")
+
+
+def test_color_always_wins_over_no_color_and_a_pipe(runner, monkeypatch, tmp_path):
+    monkeypatch.setenv("NO_COLOR", "1")
+    result = runner.invoke(cli, ["--color", "always", "probe", str(tmp_path / "missing.mp4")], prog_name="vax")
+    assert result.exit_code == 3 and ANSI.search(result.stderr)
 
 
 # -- settings -------------------------------------------------------------------------------------

@@ -65,9 +65,10 @@ def _print_version(ctx: click.Context, param, value: bool) -> None:
 
 
 def _choose_color(ctx: click.Context, param, value: str | None) -> None:
-    from extractor.cli.progress import set_color
-
-    set_color(value)
+    """--color sets click's context colour, so every styled ``click.echo`` of every command agrees
+    (auto: a terminal decides). It wins over NO_COLOR (no-color.org: an explicit option overrides)."""
+    no_color = bool(os.environ.get("NO_COLOR"))  # any non-empty value counts
+    ctx.color = {"always": True, "never": False}.get(value or "", False if no_color else None)
 
 
 class LazyGroup(click.Group):

@@ -1,43 +1,13 @@
-"""A one-line progress bar on stderr, shown only on a terminal and only for jobs that take a while;
-and whether vax colours its output (``--color``, ``NO_COLOR``)."""
+"""A one-line progress bar on stderr, shown only on a terminal and only for jobs that take a while."""
 
 from __future__ import annotations
 
-import os
 import shutil
 import sys
 import time
 
-import click
-
 SHOW_AFTER = 1.0  # seconds: short jobs finish before a bar would be worth drawing
 REDRAW_EVERY = 0.1
-
-
-_color_choice: str | None = None  # --color: "always", "never", or None/"auto" (a terminal decides)
-
-
-def set_color(choice: str | None) -> None:
-    """Apply ``--color``: here for the bar, and on click's context so every styled ``click.echo``
-    agrees. The flag wins over ``NO_COLOR`` (no-color.org: a user's explicit option overrides it)."""
-    global _color_choice
-    _color_choice = None if choice == "auto" else choice
-    ctx = click.get_current_context(silent=True)
-    if ctx is not None:
-        ctx.color = {"always": True, "never": False}.get(choice or "", False if _no_color() else None)
-
-
-def _no_color() -> bool:
-    return bool(os.environ.get("NO_COLOR"))  # any non-empty value, per no-color.org
-
-
-def color_enabled(stream) -> bool:
-    if _color_choice is not None:
-        return _color_choice == "always"
-    if _no_color():
-        return False
-    isatty = getattr(stream, "isatty", None)
-    return bool(isatty and isatty())
 
 
 class ProgressBar:
@@ -60,8 +30,6 @@ class ProgressBar:
         width = max(10, min(40, shutil.get_terminal_size((80, 20)).columns - len(label) - 20))
         filled = int(width * fraction)
         bar = "#" * filled + "-" * (width - filled)
-        if color_enabled(self.stream):
-            bar = click.style("#" * filled, fg="green") + "-" * (width - filled)
         self.stream.write(f"\r[{bar}] {fraction * 100:5.1f}% {label}")
         self.stream.flush()
         self._drawn = True
