@@ -15,14 +15,9 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# The same demo an installed wheel gives (`vax demo`): a sample clip, probed and extracted three ways.
 demo: $(STAMP)
-	@mkdir -p $(DEMO)
-	$(PY) -m fixtures.generate --demo $(DEMO)
-	$(VENV)/bin/vax probe $(DEMO)/sample.mp4
-	$(VENV)/bin/vax extract $(DEMO)/sample.mp4 --overwrite
-	$(VENV)/bin/vax extract $(DEMO)/sample.mp4 -f mp3 --start 0:01 --duration 3 --overwrite
-	$(VENV)/bin/vax do "the Spanish track as flac, podcast loudness" $(DEMO)/sample.mp4 --overwrite
-	@echo "demo outputs are in $(DEMO)/; try the web page with: $(VENV)/bin/vax serve --open"
+	$(VENV)/bin/vax demo $(DEMO)
 
 test: $(STAMP)
 	$(PY) -m pytest -rs

@@ -16,6 +16,7 @@ from .jobspec import JobSpec
 from .mediainfo import AudioTrack, MediaInfo
 from .naming import output_path_for
 from .policy import FORMATS, PCM_CODECS, Format, canonical_codec, natural_format
+from .portable import check_path_length, same_name_key
 from .timeparse import format_time
 
 # Samples per packet for the codecs whose copy cuts we describe to the user.
@@ -152,11 +153,13 @@ def plan_jobs(spec: JobSpec, info: MediaInfo) -> list[Plan]:
     plans = [plan_track(spec, info, track, several=several) for track in tracks]
     # A template without {track} can give two tracks one name: the second would fail half way
     # (or, with --overwrite, silently replace the first), so refuse before writing anything.
-    outputs = [p.output for p in plans]
-    for output in outputs:
-        if outputs.count(output) > 1:
-            raise UsageError(f"several tracks would be written to the same file {output}",
+    # Names that differ only in case are one file on macOS and Windows: compared as such everywhere.
+    keys = [same_name_key(p.output) for p in plans]
+    for each, key in zip(plans, keys):
+        if keys.count(key) > 1:
+            raise UsageError(f"several tracks would be written to the same file {each.output}",
                              hint="put {track} in the output template")
+        check_path_length(each.output)
     return plans
 
 

@@ -37,27 +37,38 @@ def open_audio_only(plan):
     return container, stream
 
 
-def advise_random_access(path) -> None:
+# Where a process lists its own open descriptors: Linux, then macOS and the BSDs.
+FD_FOLDERS = ("/proc/self/fd", "/dev/fd")
+
+
+def advise_random_access(path, fd_folders=FD_FOLDERS) -> None:
     """Turn off the kernel's read-ahead on FFmpeg's descriptor of ``path``: otherwise it reads
     the video we skip anyway (a cold 500 MB MP4: 441 MB fetched -> 85 MB). FFmpeg opened the
-    file itself, so find its descriptor among ours (Linux: /proc/self/fd); where that is
-    impossible (macOS, Windows: no posix_fadvise or no /proc), do nothing: only speed is lost."""
+    file itself, so find its descriptor among ours: listed in /proc/self/fd (Linux) or /dev/fd
+    (the BSDs), matched by device and inode (a /dev/fd entry is no symlink to read). Where
+    there is no posix_fadvise (macOS, Windows) or no such listing, do nothing: only speed is lost."""
     import os
 
     advise = getattr(os, "posix_fadvise", None)
     if advise is None:
         return
     try:
-        target = os.path.realpath(path)
-        names = os.listdir("/proc/self/fd")
+        target = os.stat(path)
     except OSError:
         return
-    for name in names:
+    for folder in fd_folders:
         try:
-            if os.readlink(f"/proc/self/fd/{name}") == target:
-                advise(int(name), 0, 0, os.POSIX_FADV_RANDOM)
+            names = os.listdir(folder)
         except OSError:
             continue
+        for name in names:
+            try:
+                found = os.fstat(int(name))
+                if (found.st_dev, found.st_ino) == (target.st_dev, target.st_ino):
+                    advise(int(name), 0, 0, os.POSIX_FADV_RANDOM)
+            except (OSError, ValueError):  # closed since the listing (the listing's own), or not a number
+                continue
+        return
 
 
 def demux_errors():

@@ -1,6 +1,7 @@
 """Where the cloud client keeps its state, and the knobs it reads from the environment.
 
-The config folder (``$XDG_CONFIG_HOME/vax``, else ``~/.config/vax``) holds:
+The config folder (``extractor.userconfig.config_dir``: ``$XDG_CONFIG_HOME/vax`` when set, else the
+platform's own folder, e.g. ``~/.config/vax`` on Linux) holds:
 
 * ``client_id``: a UUID made once per install; the service rate-limits anonymous tokens by it.
 * ``token.json``: cached tokens per service URL, readable by the owner only (0600).
@@ -30,8 +31,9 @@ ACCEPTED_TYPES = ("mp4", "mov", "avi", "webm", "mkv", "jpg", "png", "gif", "webp
 
 
 def config_dir() -> Path:
-    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
-    return Path(base) / "vax"
+    from extractor.userconfig import config_dir as user_config_dir
+
+    return user_config_dir()
 
 
 def _ensure_dir() -> Path:

@@ -192,25 +192,31 @@ def _input_of(jobs, job_id: int) -> str:
 
 
 def _context():
-    """``fork`` from a single-threaded parent on Linux, else ``forkserver``, else ``spawn``.
+    """``fork`` from a single-threaded parent on Linux, else ``forkserver`` there; ``spawn`` elsewhere.
 
     A forked worker starts at once with everything this process has imported; forking is
     only unsafe when another thread might hold a lock at that moment, so it is used only
     when there is no other thread (the CLI). Called from a threaded program (a web server),
     the workers come from a fork server instead: one clean process that imports PyAV
-    once (about 0.2 s more per batch).
+    once (about 0.2 s more per batch). macOS and Windows get ``spawn`` (macOS lists
+    ``fork`` and ``forkserver`` but its system libraries are not fork-safe; Windows has only
+    ``spawn``). ``VAX_START_METHOD`` forces one, so Linux can run what those platforms run (a
+    method this platform lacks is ignored: the knob is for tests, never a reason to fail a batch).
     """
     import multiprocessing
     import sys
     import threading
 
     methods = multiprocessing.get_all_start_methods()
-    if sys.platform == "linux" and "fork" in methods and threading.active_count() == 1:
+    forced = os.environ.get("VAX_START_METHOD", "").strip().lower()
+    forced = forced if forced in methods else ""
+    linux = sys.platform == "linux"
+    if forced == "fork" or (not forced and linux and "fork" in methods and threading.active_count() == 1):
         import backends.local  # noqa: F401  (imported here once, so every worker starts with it)
         from extractor import api  # noqa: F401
 
         return multiprocessing.get_context("fork")
-    if "forkserver" in methods:
+    if forced == "forkserver" or (not forced and linux and "forkserver" in methods):
         context = multiprocessing.get_context("forkserver")
         # Imported once in the server, so every worker starts with PyAV loaded.
         context.set_forkserver_preload(["extractor.api", "backends.local", "backends.local.sinks", "av", "numpy"])

@@ -47,7 +47,28 @@ def run_guarded(func, *, debug: bool, report=None) -> int:
 
 
 def _error_line(exc) -> None:
-    click.echo(f"vax: error: {exc.one_line()}", err=True)
+    click.echo(f"{click.style('vax: error:', fg='red', bold=True)} {exc.one_line()}", err=True)
+
+
+def _print_version(ctx: click.Context, param, value: bool) -> None:
+    """The versions a bug report needs: PyAV (imported only here) and the FFmpeg bundled with it."""
+    if not value or ctx.resilient_parsing:
+        return
+    try:
+        import av
+
+        engine = f"PyAV {av.__version__}, FFmpeg {getattr(av, 'ffmpeg_version_info', 'unknown')}"
+    except ImportError as exc:  # a broken install should still say which vax it is
+        engine = f"PyAV not importable ({exc})"
+    click.echo(f"vax {__version__} ({engine}, Python {sys.version.split()[0]})")
+    ctx.exit()
+
+
+def _choose_color(ctx: click.Context, param, value: str | None) -> None:
+    """--color sets click's context colour, so every styled ``click.echo`` of every command agrees
+    (auto: a terminal decides). It wins over NO_COLOR (no-color.org: an explicit option overrides)."""
+    no_color = bool(os.environ.get("NO_COLOR"))  # any non-empty value counts
+    ctx.color = {"always": True, "never": False}.get(value or "", False if no_color else None)
 
 
 class LazyGroup(click.Group):
@@ -74,9 +95,15 @@ class LazyGroup(click.Group):
                             "bench": ".bench:bench",  # `vax bench`: local against the cloud or ffmpeg
                             "credits": ".remote:credits",  # `vax credits`: the cloud account's balance
                             "do": ".do:do",  # `vax do "REQUEST"`: plain-language requests
-                            "presets": ".presets:presets",
-                            "loudness": ".loudness:loudness"})
-@click.version_option(__version__, prog_name="vax")
+                            "presets": ".presets:presets",  # `vax presets`: what each preset sets
+                            "loudness": ".loudness:loudness",  # `vax loudness`: levels of every track
+                            "demo": ".demo:demo",  # `vax demo`: a sample clip, probed and extracted
+                            "config": ".config:config"})  # `vax config show`: the settings file
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_print_version,
+              help="Show the version of vax, PyAV and FFmpeg, and exit.")
+@click.option("--color", type=click.Choice(["auto", "always", "never"]), default=None, expose_value=False,
+              is_eager=True, callback=_choose_color, help="Colour on a terminal (auto, the default; NO_COLOR=1 "
+                                                           "turns it off).")
 @click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
 @click.pass_context
 def cli(ctx: click.Context, debug: bool) -> None:
