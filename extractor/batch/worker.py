@@ -1,6 +1,6 @@
 """One job inside a batch worker process (or in-process for --jobs 1).
 
-Signals: workers ignore SIGINT (the parent decides what a Ctrl-C stops); SIGTERM unwinds
+Signals: workers ignore SIGINT (the parent decides what a Ctrl-C stops); SIGTERM and SIGHUP unwind
 the running job through its ``finally`` blocks, which remove its temporary file, unless
 the output was already published (then the job finishes recording it). A worker watches a
 lifeline pipe whose only writing end the parent holds, and stops when it closes, even
@@ -16,6 +16,7 @@ from pathlib import Path
 
 from extractor.errors import Interrupted, NotMedia, OutputExists, outcome_of
 from extractor.guard import run_guarded
+from extractor.publish import interrupt
 
 from .expand import MEDIA_EXTENSIONS
 
@@ -35,6 +36,8 @@ def init_worker(queue, lifeline, keep_alive) -> None:
     _progress_queue = queue
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides what a Ctrl-C stops
     signal.signal(signal.SIGTERM, _stop_worker)
+    if hasattr(signal, "SIGHUP"):  # the terminal closed: the whole process group hears it
+        signal.signal(signal.SIGHUP, _stop_worker)
     threading.Thread(target=_watch_parent, args=(lifeline,), name="vax-lifeline", daemon=True).start()
 
 
@@ -60,7 +63,7 @@ def _stop_worker(signum, frame) -> None:
     # Unwind through the job's finally blocks, which remove its temporary file; but once the
     # output is published, let the job finish recording it (a few lines) so it gets reported.
     if _busy and not _published():
-        raise Interrupted()
+        interrupt(Interrupted())  # at once, or at the end of a publish or cleanup under way
 
 
 _writing: tuple[Path, tuple | None] | None = None  # the output being made, and its state before

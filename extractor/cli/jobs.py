@@ -84,6 +84,11 @@ def run_jobs(make_specs, *, dry_run: bool, as_json: bool, quiet: bool, debug: bo
     With ``batch`` settings and several jobs (or a folder/pattern, or --skip-existing), the
     jobs run in parallel worker processes instead (``extractor.batch.pool.run_batch``).
     """
+    import extractor.api  # noqa: F401  (start-up's imports end before a stop may land inside a job)
+
+    from .stop import ready
+
+    ready()
     if batch is not None and not dry_run and batch.applies(len(make_specs)):
         from extractor.batch.pool import run_batch
 
