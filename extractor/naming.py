@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 import string
 from pathlib import Path
 
@@ -69,6 +70,8 @@ def output_path_for(spec, info, track, fmt, *, several: bool) -> Path:
     suffix = f".{track.number}-{safe_field(track.language, 'und')}" if several else ""
     target = spec.output
 
+    if target and "{" not in target:
+        _refuse_special(Path(target))
     if target and "{" in target:
         return _from_template(target, stem=stem, track=track, fmt=fmt)
     if target and (target.endswith(("/", os.sep)) or Path(target).is_dir()):
@@ -86,6 +89,17 @@ def output_path_for(spec, info, track, fmt, *, several: bool) -> Path:
         path = source.with_name(portable_name(f"{_room(stem, suffix + '.extracted', fmt.ext)}{suffix}"
                                               f".extracted.{fmt.ext}"))
     return path
+
+
+def _refuse_special(target: Path) -> None:
+    """``-o /dev/full`` names a device: never write "/dev/full.m4a" beside it."""
+    try:
+        mode = target.stat().st_mode
+    except OSError:
+        return
+    if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+        raise UsageError(f"-o {target}: not a regular file or folder (a device, pipe or socket)",
+                         hint="give a file name or a folder")
 
 
 def _room(stem: str, suffix: str, ext: str) -> str:
