@@ -179,7 +179,7 @@ def test_stdout_full_or_closed_keeps_the_outputs(tmp_path, media):
     with open("/dev/full", "w") as full:
         for extra in (["-o", str(tmp_path / "one.m4a")],
                       [str(media["mkv_multi"]), "-o", f"{tmp_path / 'batch'}/", "--json"]):
-            proc = subprocess.run(base + extra, stdout=full, stderr=subprocess.PIPE, text=True, timeout=60)
+            proc = subprocess.run(base + extra, check=False, stdout=full, stderr=subprocess.PIPE, text=True, timeout=60)
             lines = proc.stderr.strip().splitlines()
             assert proc.returncode == 9 and len(lines) == 1 and "standard output" in lines[0], proc.stderr
     assert decode_track(tmp_path / "one.m4a")[0].size
@@ -204,7 +204,7 @@ def test_low_open_file_limit_runs_with_fewer_workers(tmp_path, run_vax):
         resource.setrlimit(resource.RLIMIT_NOFILE, (32, 32))
 
     proc = subprocess.run([*VAX, "extract", str(tmp_path / "in"), "-f", "flac",
-                           "-o", f"{tmp_path / 'out'}/", "--jobs", "8"], preexec_fn=limit, capture_output=True,
+                           "-o", f"{tmp_path / 'out'}/", "--jobs", "8"], preexec_fn=limit, capture_output=True, check=False,
                           text=True, timeout=120)
     assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr
     assert "open-file limit" in proc.stdout
@@ -236,6 +236,6 @@ def test_signal_handlers_are_installed_before_click(tmp_path):
     """The entry point's first act: SIGHUP is caught (not the default, which kills silently)."""
     code = ("import signal, sys\nfrom extractor.cli import stop\nstop.install_signal_handlers()\n"
             "print(signal.getsignal(signal.SIGHUP) is stop._on_terminate, 'click' in sys.modules)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30).stdout.split()
+    out = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True, text=True, timeout=30).stdout.split()
     assert out == ["True", "False"]
     assert signal.SIGHUP  # POSIX only
