@@ -87,8 +87,8 @@ def run_batch(make_specs, settings: BatchSettings, *, reporter: Callable[[int], 
             stopped = _run_here(jobs, resume, debug, reporter)
         else:
             stopped = _run_pool(jobs, workers, resume, debug, reporter)
-    except KeyboardInterrupt:  # Ctrl-C, or SIGTERM turned into Interrupted by the CLI
-        return _interrupted(reporter)
+    except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM/SIGHUP turned into Interrupted by the CLI
+        return _interrupted(reporter, exc)
     if stopped:
         return _interrupted(reporter)
     reporter.summary()
@@ -159,11 +159,11 @@ def _shared_output_file(jobs) -> VaxError | None:
                       hint="give a folder ending in / or a template like 'out/{stem}.{ext}'")
 
 
-def _interrupted(reporter: Reporter) -> int:
+def _interrupted(reporter: Reporter, exc: BaseException | None = None) -> int:
     from extractor.publish import remove_live_temps
 
     remove_live_temps()
-    reporter.error(Interrupted().one_line())
+    reporter.error((exc if isinstance(exc, Interrupted) else Interrupted()).one_line())
     return Interrupted.exit_code
 
 
