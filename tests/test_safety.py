@@ -239,3 +239,50 @@ def test_signal_handlers_are_installed_before_click(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True, text=True, timeout=30).stdout.split()
     assert out == ["True", "False"]
     assert signal.SIGHUP  # POSIX only
+
+
+def _piped(args, data: bytes | None, tmp_path: Path, stdin=None):
+    env = {**os.environ, "TMPDIR": str(tmp_path / "tmp")}
+    (tmp_path / "tmp").mkdir(exist_ok=True)
+    return subprocess.run([*VAX, *map(str, args)], input=data, stdin=stdin, capture_output=True, env=env,
+                          timeout=60, check=False)
+
+
+@pytest.mark.parametrize("name", ["mkv_multi", "webm_opus", "mp4_aac", "mp3_audio", "wav_audio"])
+def test_reading_from_a_pipe(media, tmp_path, name):
+    """`cat video | vax extract - -o out`: every format, an MP4 with its index last included."""
+    if name not in media:
+        pytest.skip(f"no {name} in the standard set")
+    proc = _piped(["extract", "-", "-o", f"{tmp_path / 'out'}/", "-f", "flac"], media[name].read_bytes(), tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    samples, rate = decode_track(tmp_path / "out" / "stdin.flac")
+    reference, ref_rate = decode_track(media[name])
+    assert abs(samples.shape[1] / rate - reference.shape[1] / ref_rate) < 0.05
+    assert abs(dominant_freq(samples, rate) - dominant_freq(reference, ref_rate)) < 5
+    assert list((tmp_path / "tmp").iterdir()) == []  # the spooled copy is gone
+
+
+@pytest.mark.parametrize("fmt", ["mp3", "wav", "auto"])
+def test_writing_to_stdout(media, tmp_path, fmt):
+    proc = _piped(["extract", media["mkv_multi"], "-o", "-", "-f", fmt], None, tmp_path, stdin=subprocess.DEVNULL)
+    assert proc.returncode == 0 and proc.stderr == b"", proc.stderr
+    copy = tmp_path / f"from-stdout.{'mka' if fmt == 'auto' else fmt}"
+    copy.write_bytes(proc.stdout)
+    samples, rate = decode_track(copy)
+    reference, ref_rate = decode_track(media["mkv_multi"])
+    assert abs(samples.shape[1] / rate - reference.shape[1] / ref_rate) < 0.06
+    assert list((tmp_path / "tmp").iterdir()) == []
+
+
+@pytest.mark.parametrize(("args", "data", "code", "fragment"), [
+    (["extract", "-", "-o", "x.m4a"], b"", 4, "nothing arrived"),
+    (["extract", "-"], b"abc", 2, "needs an output"),
+    (["extract", "-", "-o", "-", "--json"], b"abc", 2, "both want standard output"),
+    (["extract", "-", "-o", "x.m4a"], b"not media at all" * 100, 4, "not a media file"),
+])
+def test_pipe_misuse_is_one_line(tmp_path, args, data, code, fragment, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    proc = _piped(args, data, tmp_path)
+    lines = proc.stderr.decode().strip().splitlines()
+    assert proc.returncode == code and len(lines) == 1 and fragment in lines[0], proc.stderr
+    assert list((tmp_path / "tmp").iterdir()) == [] and not (tmp_path / "x.m4a").exists()

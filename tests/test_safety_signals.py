@@ -257,3 +257,30 @@ def test_a_blocked_stdout_never_blocks_the_stop(wavs, tmp_path, signum, many):
         os.close(reader)
     assert code == 130 and "Traceback" not in run.stderr, run.stderr
     assert _temps(out) == []
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP], ids=["SIGTERM", "SIGHUP"])
+def test_a_stop_while_reading_a_pipe_removes_the_spooled_copy(wavs, tmp_path, signum):
+    spool = tmp_path / "tmp"
+    spool.mkdir()
+    env = {**os.environ, "TMPDIR": str(spool)}
+    with open(tmp_path / "err.txt", "w") as err:
+        proc = subprocess.Popen([*VAX, "extract", "-", "-o", str(tmp_path / "out.m4a")], stdin=subprocess.PIPE,
+                                stdout=subprocess.DEVNULL, stderr=err, env=env, start_new_session=True)
+    try:
+        proc.stdin.write(wavs["mid"].read_bytes()[:200_000])  # part of it; the writer stays open
+        proc.stdin.flush()
+        deadline = time.monotonic() + 30
+        while not list(spool.glob("vax-pipe-*/stdin")) or list(spool.glob("*/stdin"))[0].stat().st_size < 100_000:
+            assert time.monotonic() < deadline and proc.poll() is None
+            time.sleep(0.01)
+        proc.send_signal(signum)
+        code = proc.wait(timeout=STOP_TIMEOUT)
+    finally:
+        proc.stdin.close()
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    stderr = (tmp_path / "err.txt").read_text()
+    assert code == 130 and "Traceback" not in stderr, stderr
+    assert list(spool.iterdir()) == [] and not (tmp_path / "out.m4a").exists()

@@ -35,6 +35,10 @@ def extract(ctx: click.Context, inputs: tuple[str, ...], dry_run: bool, as_json:
     """
     debug = _debug_of(ctx, debug)
     output = kw.get("output")
+    if "-" in inputs or output == "-":  # a pipe: `cat film.mkv | vax extract - -o out.m4a`, `-o -`
+        from extractor.cli.pipes import run_piped
+
+        sys.exit(run_piped(inputs, kw, dry_run=dry_run, as_json=as_json, quiet=quiet, debug=debug))
     found = expand_inputs(inputs, recursive=recursive,
                           exclude=output if output and "{" not in output and output.endswith(("/", "\\")) else None)
     batch = BatchSettings(jobs=jobs, skip_existing=skip_existing, many=found.many, skipped=found.skipped,
