@@ -41,15 +41,14 @@ def portable_name(name: str) -> str:
     """The last component of an output path, made acceptable everywhere and at most 255 bytes."""
     if os.name == "nt":
         name = _WINDOWS_ONLY.sub("_", name)
+    name = name.rstrip(" .") or "untitled"  # Windows drops them, so "a." and "a" would be one file
+    if _DEVICE.match(name):
+        name = f"_{name}"
     stem, dot, ext = name.rpartition(".")
     if not dot or not stem:
         stem, ext = name, ""
-    stem = stem.rstrip(" .") or "untitled"
-    if _DEVICE.match(stem) or _DEVICE.match(name):
-        stem = f"_{stem}"
     suffix = f".{ext}" if ext else ""
-    stem = _cut(stem, NAME_MAX - len(suffix.encode())).rstrip(" .") or "untitled"
-    return stem + suffix
+    return (_cut(stem, NAME_MAX - len(suffix.encode())) or "untitled") + suffix
 
 
 def _cut(text: str, limit: int) -> str:

@@ -91,7 +91,7 @@ def test_a_template_that_leads_out_of_its_folder_is_refused(hostile, tmp_path, m
 
 @pytest.mark.parametrize(("name", "expected"), [
     ("CON.m4a", "_CON.m4a"), ("aux.mp3", "_aux.mp3"), ("nul", "_nul"), ("Com1.flac", "_Com1.flac"),
-    ("LPT9.tar.gz", "_LPT9.tar.gz"), ("talk. .m4a", "talk.m4a"), ("console.m4a", "console.m4a"),
+    ("LPT9.tar.gz", "_LPT9.tar.gz"), ("talk. .", "talk"), ("talk. .m4a", "talk. .m4a"), ("console.m4a", "console.m4a"),
     ("conference.mp3", "conference.mp3"),
 ])
 def test_portable_names(name, expected):
