@@ -286,3 +286,38 @@ def test_pipe_misuse_is_one_line(tmp_path, args, data, code, fragment, monkeypat
     lines = proc.stderr.decode().strip().splitlines()
     assert proc.returncode == code and len(lines) == 1 and fragment in lines[0], proc.stderr
     assert list((tmp_path / "tmp").iterdir()) == [] and not (tmp_path / "x.m4a").exists()
+
+
+@pytest.fixture
+def small_tmpfs(tmp_path):
+    """A real 256 KiB tmpfs (needs root with CAP_SYS_ADMIN; skipped elsewhere)."""
+    mount = tmp_path / "small"
+    mount.mkdir()
+    made = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(mount)], capture_output=True,
+                          check=False)
+    if made.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {made.stderr.decode().strip()}")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", str(mount)], check=False)
+
+
+def test_a_real_full_tmpfs_leaves_nothing_and_the_next_job_fits(small_tmpfs, tmp_path, media):
+    big = make_media(tmp_path / "big.wav", duration=10.0, tones=[Tone(440.0, "pcm_s16le")], video=None)
+    proc = subprocess.run([*VAX, "extract", str(big), "-o", f"{small_tmpfs}/", "-f", "wav"], capture_output=True,
+                          text=True, timeout=60, check=False)
+    lines = proc.stderr.strip().splitlines()
+    assert proc.returncode == 9 and len(lines) == 1 and "No space left" in lines[0], proc.stderr
+    assert list(small_tmpfs.iterdir()) == []
+    proc = subprocess.run([*VAX, "extract", str(media["mp4_aac"]), "-o", f"{small_tmpfs}/"], capture_output=True,
+                          text=True, timeout=60, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert [p.name for p in small_tmpfs.iterdir()] == ["mp4_aac.m4a"]
+    # Standard input spooled into a full TMPDIR: one line, exit 9, nothing left there.
+    env = {**os.environ, "TMPDIR": str(small_tmpfs)}
+    proc = subprocess.run([*VAX, "extract", "-", "-o", str(tmp_path / "out.wav")], input=big.read_bytes(),
+                          capture_output=True, env=env, timeout=60, check=False)
+    lines = proc.stderr.decode().strip().splitlines()
+    assert proc.returncode == 9 and len(lines) == 1 and "standard input" in lines[0], proc.stderr
+    assert [p.name for p in small_tmpfs.iterdir()] == ["mp4_aac.m4a"] and not (tmp_path / "out.wav").exists()
