@@ -29,7 +29,8 @@ from fixtures.badinputs import long_wav
 from fixtures.generate import decode_track
 
 VAX = [sys.executable, "-c", "from extractor.cli import main; main()"]
-MOMENTS = 4  # random moments per signal and test
+# Random moments per signal and test; VAX_SIGNAL_MOMENTS=50 for a longer soak.
+MOMENTS = int(os.environ.get("VAX_SIGNAL_MOMENTS", "4"))
 STOP_TIMEOUT = 10.0
 STOP_SIGNALS = [signal.SIGINT, signal.SIGTERM, signal.SIGHUP]
 IDS = ["SIGINT", "SIGTERM", "SIGHUP"]

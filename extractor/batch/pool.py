@@ -248,10 +248,7 @@ class _Round:
         worker died are marked (a second death fails them)."""
         self.executor.shutdown(wait=True, cancel_futures=True)
         self.keep_alive.close()
-        self._drain_progress()
-        for future in self.pending:
-            if future.done() and not future.cancelled() and future.exception() is None:
-                self._finished(future.result())
+        self._drain_progress()  # the outcomes that did arrive were taken in ``run``
         _flush_ready(self.ready, in_order, self.reporter)
         return [job_id for job_id in in_order if job_id not in self.ready]
 
