@@ -30,7 +30,7 @@ from fixtures.generate import decode_track
 
 VAX = [sys.executable, "-c", "from extractor.cli import main; main()"]
 # Random moments per signal and test; VAX_SIGNAL_MOMENTS=50 for a longer soak.
-MOMENTS = int(os.environ.get("VAX_SIGNAL_MOMENTS", "4"))
+MOMENTS = int(os.environ.get("VAX_SIGNAL_MOMENTS", "3"))
 STOP_TIMEOUT = 10.0
 STOP_SIGNALS = [signal.SIGINT, signal.SIGTERM, signal.SIGHUP]
 IDS = ["SIGINT", "SIGTERM", "SIGHUP"]
