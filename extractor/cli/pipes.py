@@ -107,7 +107,8 @@ def run_piped(inputs: tuple[str, ...], kw: dict, *, dry_run: bool, as_json: bool
         if code:
             return code
         code = run_jobs([lambda: spec_from_options(holder["input"], options)], dry_run=dry_run,
-                        as_json=as_json, quiet=quiet or to_stdout, debug=debug)
+                        as_json=as_json, quiet=quiet or to_stdout, debug=debug,
+                        labels={holder["input"]: "-"} if inputs == ("-",) else None)
         if code or not to_stdout or dry_run:
             return code
         return run_guarded(lambda: copy_to_stdout(only_output(folder / "out")), debug=debug)
