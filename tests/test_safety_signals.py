@@ -122,15 +122,16 @@ def _temps(folder: Path) -> list[str]:
 
 def _assert_clean_end(run: Run, code: int, out: Path, seconds: float, moment: str) -> None:
     err = run.stderr
+    # What is on disk first: it is what matters most, and it tells the most about a failure.
+    assert _temps(out) == [], f"{moment}: temporary files left (exit {code})"
+    for path in (p for p in out.rglob("*") if p.is_file()) if out.exists() else ():
+        samples, rate = decode_track(path)
+        assert abs(samples.shape[1] / rate - seconds) < 0.06, f"{moment}: {path.name} is not complete"
     assert "Traceback" not in err and "Aborted" not in err, f"{moment}: {err}"
     assert code in (0, 130), f"{moment}: exit {code}\n{err}"
     if code == 130:
         lines = [line for line in err.splitlines() if line.strip()]
         assert len(lines) == 1 and lines[0].startswith("vax: error:"), f"{moment}: {err}"
-    assert _temps(out) == [], f"{moment}: temporary files left"
-    for path in (p for p in out.rglob("*") if p.is_file()) if out.exists() else ():
-        samples, rate = decode_track(path)
-        assert abs(samples.shape[1] / rate - seconds) < 0.06, f"{moment}: {path.name} is not complete"
 
 
 @pytest.mark.parametrize("signum", STOP_SIGNALS, ids=IDS)
