@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .boxes import refuse_cut_index
 from .errors import DamagedInput, InputNotFound, InputUnreadable, NotMedia, UsageError
 from .policy import MOV_DEMUXER, TRUSTED_DURATION_DEMUXERS, canonical_codec
 
@@ -198,6 +199,7 @@ def _open_for_probe(path):
     """open_media, skipping stream analysis where the header already says everything.
     Returns (container, whether the engine may reuse it)."""
     check_input_path(path)  # first: reading a FIFO's head to sniff it would block
+    refuse_cut_index(Path(path))
     if _has_complete_header(path):
         container = open_media(path, options={**QUICK_OPEN, **READ_OPTIONS})
         if container.format.name in _QUICK_DEMUXERS and all(map(_known_from_header, container.streams.audio)):

@@ -258,6 +258,25 @@ def _probe(name: str) -> Callable:
     return setup
 
 
+def _dangling_link_output(folder: Path, corpus: dict) -> list[str]:
+    _copy(corpus, "mp4_aac", folder)
+    (folder / "out").mkdir()
+    (folder / "out" / "mp4_aac.m4a").symlink_to(folder / "gone" / "target.m4a")
+    return ["extract", "mp4_aac.mp4", "-o", "out/"]
+
+
+def _long_name(folder: Path, corpus: dict) -> list[str]:
+    name = "ü" * 123 + ".mp4"  # 250 bytes: the output and its temporary name must still fit
+    _copy(corpus, "mp4_aac", folder, name)
+    return ["extract", name, "-o", "out/", "-f", "flac"]
+
+
+def _stays_inside(folder: Path, proc, corpus) -> None:
+    made = [p for p in (folder / "out").rglob("*") if p.is_file()]
+    assert len(made) == 2 and all(p.resolve().is_relative_to(folder / "out") for p in made)
+    assert not Path("/tmp/escaped.m4a").exists()
+
+
 def _json_error(folder: Path, proc, corpus) -> None:
     result = _json_result(proc)
     assert result["status"] == "error" and result["exit_code"] == 3
@@ -327,6 +346,21 @@ CASES = [
          outputs=('out/my "best" take – ñandú 🎬.m4a',), check=_tone(440.0, 'out/my "best" take – ñandú 🎬.m4a')),
     Case("name-leading-dash", _odd_name("-weird.mp4"), 0, "verified", outputs=("out/-weird.m4a",)),
     Case("name-apostrophe", _odd_name("it's.mp4"), 0, "verified", outputs=("out/it's.m4a",)),
+    # Issue 21: damage FFmpeg misnames, tags that steer paths, odd targets, limits
+    Case("mp4-index-cut-short", _extract("mp4_index_cut_short"), 11, "index (moov) is cut short"),
+    Case("mp4-index-cut-short-salvage", _extract("mp4_index_cut_short", "--salvage"), 11, "cannot rebuild"),
+    Case("probe-index-cut-short", _probe("mp4_index_cut_short"), 11, "is cut short"),
+    Case("hostile-tags-template", lambda f, c: _extract("mkv_hostile_tags")(f, c)[:2]
+         + ["-o", "out/{lang}/{title}-{stem}.{ext}", "--all-tracks"], 0, "verified",
+         outputs=("out/_.._.._.._tmp_escaped/_.._up-hostile-tags.m4a", "out/_con/AUX_a_b_c_d_-hostile-tags.m4a"),
+         check=_stays_inside),
+    Case("hostile-tags-all-tracks-file", lambda f, c: _extract("mkv_hostile_tags")(f, c)[:2]
+         + ["-o", "out/film.m4a", "--all-tracks"], 0, "verified",
+         outputs=("out/film.1-_.._.._.._tmp_escaped.m4a", "out/film.2-con.m4a"), check=_stays_inside),
+    Case("output-dangling-symlink", _dangling_link_output, 8, "symbolic link to"),
+    Case("output-is-a-device", lambda f, c: _extract("mp4_aac")(f, c)[:2] + ["-o", "/dev/full"], 2,
+         "not a regular file or folder"),
+    Case("name-250-bytes-to-flac", _long_name, 0, "verified", outputs=("out/" + "ü" * 123 + ".flac",)),
 ]
 
 

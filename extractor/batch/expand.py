@@ -61,6 +61,29 @@ class Expansion:
     skipped: list[tuple[str, str]] = field(default_factory=list)
     problems: list[tuple[str, VaxError]] = field(default_factory=list)
     many: bool = False
+    # file -> its folder relative to the folder input it was found in ("" at the top)
+    within: dict[str, str] = field(default_factory=dict)
+
+    def subfolders(self) -> dict[str, str]:
+        """file -> sub-folder of the output folder it goes to, so that no two outputs collide.
+
+        Files found inside a folder input keep their place in its tree (DCIM/100/CLIP0001.MP4
+        and DCIM/101/CLIP0001.MP4 go to out/100/ and out/101/). Named files that share a
+        name but come from different folders are placed by their folders relative to the
+        folder the colliding ones share."""
+        placed = {path: "" if self.within.get(path, ".") == "." else self.within[path] for path in self.files}
+        groups: dict[tuple[str, str], list[str]] = {}
+        for path, sub in placed.items():
+            groups.setdefault((sub, Path(path).stem.casefold()), []).append(path)
+        for same in groups.values():
+            parents = {os.path.dirname(os.path.abspath(p)) for p in same}
+            if len(same) < 2 or len(parents) < 2:
+                continue
+            common = os.path.commonpath(sorted(parents))
+            for path in same:
+                rel = os.path.relpath(os.path.dirname(os.path.abspath(path)), common)
+                placed[path] = os.path.join(placed[path], rel) if placed[path] else rel
+        return {path: sub for path, sub in placed.items() if sub and sub != "."}
 
 
 def expand_inputs(inputs, *, recursive: bool = False, exclude: str | None = None) -> Expansion:
@@ -75,11 +98,12 @@ def expand_inputs(inputs, *, recursive: bool = False, exclude: str | None = None
     seen: set[str] = set()
     excluded = Path(exclude).resolve() if exclude else None
 
-    def take(path: str) -> None:
+    def take(path: str, within: str = "") -> None:
         key = os.path.realpath(path)
         if key not in seen:
             seen.add(key)
             found.files.append(path)
+            found.within[path] = within
 
     for item in inputs:
         if os.path.isdir(item):
@@ -91,7 +115,7 @@ def expand_inputs(inputs, *, recursive: bool = False, exclude: str | None = None
                 if reason:
                     found.skipped.append((path, reason))
                 else:
-                    take(path)
+                    take(path, os.path.relpath(os.path.dirname(path), item))
         elif not os.path.exists(item) and GLOB_CHARS & set(item):
             found.many = True
             matches = sorted(glob.glob(item, recursive=recursive))
@@ -103,7 +127,7 @@ def expand_inputs(inputs, *, recursive: bool = False, exclude: str | None = None
                         if reason:
                             found.skipped.append((inner, reason))
                         else:
-                            take(inner)
+                            take(inner, os.path.relpath(os.path.dirname(inner), path))
                 elif TEMP_MARK not in os.path.basename(path):
                     take(path)
         else:

@@ -7,9 +7,12 @@ by the caller (the CLI draws lines and a summary); this module prints nothing it
 from __future__ import annotations
 
 import os
+import queue as queue_module
 import signal
 import time
 from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from typing import Protocol
 
 from extractor.errors import InternalError, Interrupted, VaxError, outcome_of
@@ -30,6 +33,7 @@ class Reporter(Protocol):
     def skipped(self, path: str, reason: str) -> None: ...
     def failed(self, what: str, exc: VaxError, job_id: int | None = None) -> None: ...
     def done(self, outcome: dict) -> None: ...
+    def note(self, message: str) -> None: ...
     def error(self, message: str) -> None: ...
     def summary(self) -> None: ...
     def exit_code(self) -> int: ...
@@ -74,18 +78,70 @@ def run_batch(make_specs, settings: BatchSettings, *, reporter: Callable[[int], 
     if not jobs:
         reporter.summary()
         return reporter.exit_code()
-    workers = settings.workers(len(jobs))
+    _start_run(jobs)
+    workers, why = _workers_within_limits(settings.workers(len(jobs)))
+    if why:
+        reporter.note(why)
     try:
         if workers == 1:
             stopped = _run_here(jobs, resume, debug, reporter)
         else:
             stopped = _run_pool(jobs, workers, resume, debug, reporter)
-    except KeyboardInterrupt:  # Ctrl-C, or SIGTERM turned into Interrupted by the CLI
-        return _interrupted(reporter)
+    except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM/SIGHUP turned into Interrupted by the CLI
+        return _interrupted(reporter, exc)
     if stopped:
         return _interrupted(reporter)
     reporter.summary()
     return reporter.exit_code()
+
+
+# Open files: the pool costs this process about 2 per worker plus a dozen; a forked worker
+# starts with all of them and a job opens up to about 16 more (input, temporary output, its
+# lock, PyAV's own). Measured on Linux with the fork start method.
+FDS_PER_WORKER, FDS_POOL, FDS_PER_JOB = 2, 12, 16
+
+
+def _workers_within_limits(wanted: int) -> tuple[int, str | None]:
+    """As many workers as asked for, or as many as the open-file limit allows (a low
+    ``ulimit -n`` runs with fewer workers instead of failing with "Too many open files")."""
+    try:
+        import resource
+    except ImportError:  # pragma: no cover - not POSIX
+        return wanted, None
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    try:
+        open_now = len(os.listdir("/proc/self/fd"))
+    except OSError:
+        open_now = 16
+    need = open_now + FDS_POOL + FDS_PER_JOB + FDS_PER_WORKER * wanted
+    if soft == resource.RLIM_INFINITY or soft >= need:
+        return wanted, None
+    if hard == resource.RLIM_INFINITY or hard > soft:  # raise our own soft limit first, as far as allowed
+        soft = need if hard == resource.RLIM_INFINITY else min(hard, need)
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+        except (ValueError, OSError):
+            soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+        if soft >= need:
+            return wanted, None
+    fit = max(1, (soft - open_now - FDS_POOL - FDS_PER_JOB) // FDS_PER_WORKER)
+    if fit >= wanted:
+        return wanted, None
+    return fit, f"running {fit} job(s) at a time instead of {wanted}: the open-file limit (ulimit -n) is {soft}"
+
+
+_RUN: tuple = (None, frozenset())  # (run id, real paths of its inputs), handed to every worker
+
+
+def _start_run(jobs) -> None:
+    import json
+
+    from . import record
+    from .worker import set_run
+
+    global _RUN
+    _RUN = (record.new_run_id(), frozenset(os.path.realpath(json.loads(spec)["input"]) for _, spec in jobs))
+    set_run(*_RUN)  # for --jobs 1, where the jobs run in this process
 
 
 def _shared_output_file(jobs) -> VaxError | None:
@@ -103,11 +159,11 @@ def _shared_output_file(jobs) -> VaxError | None:
                       hint="give a folder ending in / or a template like 'out/{stem}.{ext}'")
 
 
-def _interrupted(reporter: Reporter) -> int:
+def _interrupted(reporter: Reporter, exc: BaseException | None = None) -> int:
     from extractor.publish import remove_live_temps
 
     remove_live_temps()
-    reporter.error(Interrupted().one_line())
+    reporter.error((exc if isinstance(exc, Interrupted) else Interrupted()).one_line())
     return Interrupted.exit_code
 
 
@@ -124,51 +180,125 @@ def _run_here(jobs, resume: bool, debug: bool, reporter: Reporter) -> bool:
     return False
 
 
-def _run_pool(jobs, workers: int, resume: bool, debug: bool, reporter: Reporter) -> bool:
-    import queue as queue_module
-    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-    from concurrent.futures.process import BrokenProcessPool
+class _Round:
+    """One pool of worker processes, until every job ran or a worker died."""
 
-    context = _context()
-    progress_queue = context.Queue()
-    lifeline, keep_alive = context.Pipe(duplex=False)  # only this process keeps keep_alive open
-    executor = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=init_worker,
-                                   initargs=(progress_queue, lifeline, keep_alive))
-    pending: dict = {}
-    try:
-        pending = {executor.submit(run_job, job_id, spec_json, resume, debug): job_id
-                   for job_id, spec_json in jobs}
-        waiting = set(pending)
-        in_order = [job_id for job_id, _ in jobs]  # lines come out in input order, as soon as they can
-        ready: dict[int, dict] = {}
-        while waiting:
-            finished, waiting = wait(waiting, timeout=0.1, return_when=FIRST_COMPLETED)
-            while True:
-                try:
-                    job_id, fraction = progress_queue.get_nowait()
-                except queue_module.Empty:
-                    break
-                reporter.progress(job_id, fraction)
-            for future in finished:
-                try:
-                    outcome = future.result()
-                except BrokenProcessPool:
-                    error = InternalError("a worker process died unexpectedly (out of memory, or killed?)")
-                    outcome = {**outcome_for(pending[future], _input_of(jobs, pending[future])), "status": "failed",
-                               "error": outcome_of(error)}
-                if outcome["status"] == "interrupted":
-                    raise KeyboardInterrupt
-                ready[outcome["id"]] = outcome
-            while in_order and in_order[0] in ready:
-                reporter.done(ready.pop(in_order.pop(0)))
-    except BaseException:
-        _stop(executor)
-        keep_alive.close()
-        _report_finished(pending, reporter)
-        raise
-    executor.shutdown(wait=True)
-    keep_alive.close()
+    def __init__(self, jobs, workers: int, resume: bool, debug: bool, reporter: Reporter, notes: dict,
+                 ready: dict):
+        self.jobs, self.resume, self.debug, self.reporter, self.notes = jobs, resume, debug, reporter, notes
+        context = _context()
+        self.progress_queue = context.Queue()
+        lifeline, self.keep_alive = context.Pipe(duplex=False)  # only this process keeps keep_alive open
+        self.executor = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=init_worker,
+                                            initargs=(self.progress_queue, lifeline, self.keep_alive,
+                                                      *_RUN))
+        self.pending: dict = {}
+        self.started: dict[int, int] = {}  # job id -> pid of the worker that took it
+        self.processes: dict = {}  # pid -> Process, kept to read how a dead worker ended
+        self.ready = ready  # outcomes waiting for an earlier job's line (kept across rounds)
+
+    def run(self, in_order: list[int]) -> list[int]:
+        """Run the jobs; the ids of the jobs to run again (a worker died), else []."""
+        try:
+            self.pending = {self.executor.submit(run_job, job_id, spec_json, self.resume, self.debug): job_id
+                            for job_id, spec_json in self.jobs}
+            waiting = set(self.pending)
+            while waiting:
+                finished, waiting = wait(waiting, timeout=0.1, return_when=FIRST_COMPLETED)
+                self.processes.update(getattr(self.executor, "_processes", None) or {})
+                self._drain_progress()
+                broken = [f for f in finished if not f.cancelled() and isinstance(f.exception(), BrokenProcessPool)]
+                for future in finished:
+                    if future not in broken:
+                        self._finished(future.result())
+                if broken:
+                    return self._after_a_death(in_order)
+                _flush_ready(self.ready, in_order, self.reporter)
+        except BaseException:
+            _stop(self.executor)
+            self.keep_alive.close()
+            _report_finished(self.pending, self.reporter)
+            raise
+        self.executor.shutdown(wait=True)
+        self.keep_alive.close()
+        return []
+
+    def _drain_progress(self) -> None:
+        while True:
+            try:
+                message = self.progress_queue.get_nowait()
+            except queue_module.Empty:
+                return
+            if len(message) == 3:
+                self.started[message[0]] = message[2]
+            else:
+                self.reporter.progress(*message)
+
+    def _finished(self, outcome: dict) -> None:
+        if outcome["status"] == "interrupted":
+            raise KeyboardInterrupt
+        note = self.notes.get(outcome["id"])
+        if note:
+            outcome = {**outcome, "notes": [note]}
+        self.ready[outcome["id"]] = outcome
+
+    def _after_a_death(self, in_order: list[int]) -> list[int]:
+        """A worker died (SIGKILL, out of memory, a crash in native code): the pool is unusable.
+        Shut it down; every job without an outcome runs again in a new pool; the ones whose own
+        worker died are marked (a second death fails them)."""
+        self.executor.shutdown(wait=True, cancel_futures=True)
+        self.keep_alive.close()
+        self._drain_progress()  # the outcomes that did arrive were taken in ``run``
+        _flush_ready(self.ready, in_order, self.reporter)
+        return [job_id for job_id in in_order if job_id not in self.ready]
+
+    def killed(self, job_id: int) -> str | None:
+        """How the worker of ``job_id`` ended, if it died of something other than being told to stop."""
+        process = self.processes.get(self.started.get(job_id))
+        if process is None:
+            return None
+        process.join(1.0)
+        code = process.exitcode
+        if code is None or code in (0, -signal.SIGTERM, Interrupted.exit_code):
+            return None
+        return f"killed by {signal.Signals(-code).name}" if code < 0 else f"exit status {code}"
+
+
+def _run_pool(jobs, workers: int, resume: bool, debug: bool, reporter: Reporter) -> bool:
+    """Rounds of worker pools: a worker that dies costs only its own job one retry."""
+    by_id = dict(jobs)
+    in_order = [job_id for job_id, _ in jobs]
+    retried: set[int] = set()
+    notes: dict[int, str] = {}
+    ready: dict[int, dict] = {}
+    todo = list(jobs)
+    while todo:
+        round_ = _Round(todo, workers, resume, debug, reporter, notes, ready)
+        again = round_.run(in_order)
+        if not again:
+            return False
+        culprits = {job_id: round_.killed(job_id) for job_id in again if round_.killed(job_id)}
+        if not culprits:  # no cause seen: count the death against every job that was running
+            culprits = {job_id: "it died" for job_id in again if job_id in round_.started} or {again[0]: "it died"}
+        for job_id, how in culprits.items():
+            if job_id in retried:
+                error = InternalError(f"the worker process working on it died twice ({how})",
+                                      hint="out of memory, or a crash in native code?")
+                ready[job_id] = {**outcome_for(job_id, _input_of(jobs, job_id)), "status": "failed",
+                                 "error": outcome_of(error), "notes": [notes[job_id]]}
+                again.remove(job_id)
+            else:
+                retried.add(job_id)
+                notes[job_id] = f"retried in a new worker process: the first one died ({how})"
+        _flush_ready(ready, in_order, reporter)
+        todo = [(job_id, by_id[job_id]) for job_id in again]
     return False
+
+
+def _flush_ready(ready: dict, in_order: list[int], reporter: Reporter) -> None:
+    """Lines come out in input order, as soon as they can."""
+    while in_order and in_order[0] in ready:
+        reporter.done(ready.pop(in_order.pop(0)))
 
 
 def _report_finished(futures, reporter: Reporter) -> None:

@@ -57,6 +57,10 @@ class BatchReporter:
             self._line("skipped", what, skip["reason"])
             if self.as_json:
                 click.echo(_json({"status": "skipped", "input": source, **skip}))
+        for note in outcome.get("notes") or ():
+            self._line("note", source, note)
+            if self.as_json:
+                click.echo(_json({"status": "note", "input": source, "note": note}))
         if outcome["status"] == "failed":
             self._line("failed", source, _without_prefix(error["message"], source))
             if self.as_json:
@@ -77,6 +81,13 @@ class BatchReporter:
             click.echo(f"vax: error: {counter} {what}: {detail}", err=True)
         elif not (self.quiet or self.as_json):
             click.echo(f"{counter} {status}: {what} ({detail})")
+
+    def note(self, message: str) -> None:
+        """Something the user should know about the run as a whole (not an error)."""
+        if self.quiet or self.as_json:
+            return
+        self.bar.clear()
+        click.echo(f"note: {message}")
 
     def error(self, message: str) -> None:
         self.bar.clear()

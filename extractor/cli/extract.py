@@ -5,6 +5,7 @@ Its own module so that other commands (`vax probe`) do not import the batch runn
 
 from __future__ import annotations
 
+import os
 import sys
 
 import click
@@ -36,10 +37,27 @@ def extract(ctx: click.Context, inputs: tuple[str, ...], dry_run: bool, as_json:
     """
     debug = _debug_of(ctx, debug)
     output = kw.get("output")
+    if "-" in inputs or output == "-":  # a pipe: `cat film.mkv | vax extract - -o out.m4a`, `-o -`
+        from extractor.cli.pipes import run_piped
+
+        sys.exit(run_piped(inputs, kw, dry_run=dry_run, as_json=as_json, quiet=quiet, debug=debug))
     found = expand_inputs(inputs, recursive=recursive,
                           exclude=output if output and "{" not in output and output.endswith(("/", "\\")) else None)
     batch = BatchSettings(jobs=jobs, skip_existing=skip_existing, many=found.many, skipped=found.skipped,
                           problems=found.problems)
-    code = run_jobs([lambda path=path: spec_from_options(path, kw) for path in found.files],
+    subfolders = found.subfolders() if _is_folder_target(output) else {}
+    code = run_jobs([lambda path=path: spec_from_options(path, _placed(kw, subfolders.get(path)))
+                     for path in found.files],
                     dry_run=dry_run, as_json=as_json, quiet=quiet, debug=debug, batch=batch)
     sys.exit(code)
+
+
+def _is_folder_target(output: str | None) -> bool:
+    return bool(output) and "{" not in output and (output.endswith(("/", os.sep)) or os.path.isdir(output))
+
+
+def _placed(kw: dict, subfolder: str | None) -> dict:
+    """The options of one input, its output folder moved into ``subfolder`` (mirroring the input tree)."""
+    if not subfolder:
+        return kw
+    return {**kw, "output": os.path.join(kw["output"], subfolder) + "/"}

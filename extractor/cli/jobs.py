@@ -84,12 +84,17 @@ def spec_from_options(input_path: str, kw: dict) -> JobSpec:
 
 
 def run_jobs(make_specs, *, dry_run: bool, as_json: bool, quiet: bool, debug: bool,
-             batch: BatchSettings | None = None) -> int:
+             batch: BatchSettings | None = None, labels: dict[str, str] | None = None) -> int:
     """Run one job per spec factory, reporting each; the exit code is the first failure's.
 
     With ``batch`` settings and several jobs (or a folder/pattern, or --skip-existing), the
     jobs run in parallel worker processes instead (``extractor.batch.pool.run_batch``).
     """
+    import extractor.api  # noqa: F401  (start-up's imports end before a stop may land inside a job)
+
+    from .stop import ready
+
+    ready()
     if batch is not None and not dry_run and batch.applies(len(make_specs)):
         from extractor.batch.pool import run_batch
 
@@ -115,6 +120,7 @@ def run_jobs(make_specs, *, dry_run: bool, as_json: bool, quiet: bool, debug: bo
             results = run_spec(spec, progress=lambda plan, f: bar.update(plan.output.name, f))
             bar.clear()
             for result in results:
+                result.input = (labels or {}).get(result.input, result.input)  # "-" for standard input
                 _print_result(result, as_json=as_json, quiet=quiet)
 
         report = _json_error_reporter(holder) if as_json else None

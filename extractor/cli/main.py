@@ -7,9 +7,9 @@ inside commands, so `vax --help` answers instantly.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
-import signal
 import sys
 from importlib import import_module
 
@@ -18,6 +18,8 @@ import click
 from extractor import __version__
 from extractor.errors import Interrupted, exit_code_table
 from extractor.units import human_size
+
+from .stop import ignore_stop_signals, install_signal_handlers, pending, ready, report_interrupted
 
 
 def _exit_codes_epilog() -> str:
@@ -30,17 +32,16 @@ class Context:
         self.debug = debug
 
 
-def _on_terminate(signum, frame):  # pragma: no cover - exercised through a subprocess test
-    name = signal.Signals(signum).name
-    raise Interrupted(f"stopped by {name}; unfinished outputs were removed")
-
-
 def run_guarded(func, *, debug: bool, report=None) -> int:
     """The shared guard (``extractor.guard``), letting click's own exits and usage errors through."""
     from extractor.guard import run_guarded as guarded
 
+    def body():
+        ready()  # a stop noted during start-up is raised here, inside the guard
+        return func()
+
     try:
-        return guarded(func, debug=debug, report=report or _error_line,
+        return guarded(body, debug=debug, report=report or _error_line,
                        passthrough=(click.exceptions.Exit, click.ClickException))
     except click.exceptions.Exit as exc:
         return exc.exit_code
@@ -120,6 +121,12 @@ def cli(ctx: click.Context, debug: bool) -> None:
       vax serve --open                          # the local web page
     """
     ctx.obj = Context(debug=debug)
+    if ctx.invoked_subcommand not in STARTS_WHEN_JOBS_DO:
+        ready()
+
+
+# Commands that end start-up themselves (``stop.ready``) once their engines are imported.
+STARTS_WHEN_JOBS_DO = frozenset({"extract", "do", "probe", "credits"})
 
 
 def _debug_of(ctx: click.Context, local: bool) -> bool:
@@ -203,12 +210,61 @@ def format_probe(info) -> str:
 
 
 def main() -> None:
-    signal.signal(signal.SIGTERM, _on_terminate)
+    install_signal_handlers()  # again, in case main() is called directly
+    from .stdout import install
+
+    stdout = install()
     # numpy's OpenBLAS starts a thread pool at import (~50 ms here); vax never does linear algebra.
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     try:
-        cli.main(prog_name="vax", standalone_mode=True)
-    except KeyboardInterrupt:  # Ctrl-C outside a job (e.g. while click parses)
-        click.echo("vax: interrupted", err=True)
-        sys.exit(Interrupted.exit_code)
+        code = _exit_code_of(_run_cli)
+    except KeyboardInterrupt as exc:  # between the steps above
+        code = report_interrupted(exc)
+    try:
+        ignore_stop_signals()
+        stdout.finish()
+    except KeyboardInterrupt:
+        pass  # a signal that landed before the handlers were set aside: the run is already over
+    if pending() is not None:  # a stop during start-up, and no job began
+        code = report_interrupted(pending())
+    problem = stdout.error_line()
+    if problem:
+        from extractor.errors import OutputError
 
+        sys.stderr.write(f"vax: error: {problem}\n")
+        code = code or OutputError.exit_code
+    if code == Interrupted.exit_code:
+        # A stopped run has cleaned up; skip the interpreter's teardown, which frees the objects of an
+        # engine stopped mid-call (once in about 500 random-moment stops that crashed, after the cleanup).
+        with contextlib.suppress(OSError, ValueError):
+            sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)
+
+
+def _exit_code_of(run) -> int:
+    try:
+        return run()
+    except SystemExit as exc:
+        if exc.code is None or isinstance(exc.code, int):
+            return exc.code or 0
+        sys.stderr.write(f"{exc.code}\n")
+        return 1
+
+
+def _run_cli() -> int:
+    """click without its standalone mode, so that a Ctrl-C while click itself runs (start-up,
+    argument parsing) is vax's interruption, not click's "Aborted!" with exit 1."""
+    try:
+        try:
+            result = cli.main(prog_name="vax", standalone_mode=False)
+        except click.exceptions.Abort as exc:
+            if isinstance(exc.__cause__, KeyboardInterrupt):
+                raise exc.__cause__ from None
+            raise Interrupted() from None
+        return result if isinstance(result, int) else 0
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except KeyboardInterrupt as exc:
+        return report_interrupted(exc)
