@@ -32,6 +32,8 @@ class RunReport:
     # A backend that learns the output's codec/rate/channels only while running (the cloud renders
     # first) returns the plan it really carried out; verification then checks against that plan.
     effective_plan: object | None = None
+    # The source's file-level metadata carried into the output: {"tags": [names], "pictures": n, "chapters": n}.
+    metadata: dict = field(default_factory=dict)
 
 
 @runtime_checkable

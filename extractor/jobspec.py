@@ -69,6 +69,7 @@ class JobSpec:
     backend: str = "auto"
     allow_cloud: bool = False
     salvage: bool = False
+    keep_tags: bool = True  # carry file-level tags, cover art and chapters where the output holds them
     remote_url: str | None = None  # the cloud service's base URL (None: VAX_REMOTE_URL, config, production)
 
     def __post_init__(self):

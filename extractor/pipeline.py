@@ -47,6 +47,7 @@ class ExtractResult:
     elapsed: float
     notes: list[str] = field(default_factory=list)
     gaps: list[tuple[float, float]] = field(default_factory=list)
+    metadata: dict = field(default_factory=dict)  # tags, pictures, chapters carried from the source
 
     @property
     def lossless_copy(self) -> bool:
@@ -67,6 +68,7 @@ class ExtractResult:
             "elapsed": round(self.elapsed, 4),
             "notes": self.notes,
             "gaps": [list(g) for g in self.gaps],
+            "metadata": self.metadata,
         }
 
 
@@ -160,6 +162,7 @@ def run_plan(plan: Plan, backends: Mapping, progress: JobProgress | None = None)
         input=plan.source.path, output=plan.output, backend=backend.name, backend_reason=reason, plan=plan,
         verification=verification, elapsed=time.perf_counter() - started,
         notes=list(plan.notes) + list(report.notes), gaps=list(report.gaps),
+        metadata=dict(getattr(report, "metadata", None) or {}),
     )
 
 

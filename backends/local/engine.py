@@ -14,6 +14,7 @@ from backends.base import ProgressFn, RunReport
 from extractor.errors import OutputError
 
 from .copy import copy_track
+from .tags import finish_output
 from .transcode import transcode_track
 
 _OUTPUT_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EACCES)
@@ -33,7 +34,10 @@ class LocalBackend:
     def run(self, plan, destination: Path, progress: ProgressFn | None = None) -> RunReport:
         run = copy_track if plan.is_copy else transcode_track
         try:
-            return run(plan, destination, progress)
+            report = run(plan, destination, progress)
+            # Tags, cover art, chapters: written on the temp file, so verification sees the final bytes.
+            report.metadata = finish_output(plan, destination)
+            return report
         except OSError as exc:
             if exc.errno is not None and _is_output_error(exc, destination):
                 raise OutputError(f"cannot write {plan.output}: {exc.strerror}") from None
