@@ -14,7 +14,14 @@ from pathlib import Path
 from typing import Any
 
 from .errors import DamagedInput, InputNotFound, InputUnreadable, NotMedia, UsageError
-from .policy import MOV_DEMUXER, TRUSTED_DURATION_DEMUXERS, canonical_codec
+from .metadata import Chapter, chapters_of, is_attached_picture
+from .policy import (
+    MOV_DEMUXER,
+    TRUSTED_DURATION_DEMUXERS,
+    UNREADABLE_MAGIC,
+    UNREADABLE_SUFFIXES,
+    canonical_codec,
+)
 
 # Below this, a start difference between audio and video is timestamp noise, not an offset.
 OFFSET_EPSILON = 0.002
@@ -99,6 +106,8 @@ class MediaInfo:
     video: tuple[VideoTrack, ...]
     other_streams: int = 0
     tags: dict[str, str] = field(default_factory=dict)
+    chapters: tuple[Chapter, ...] = ()
+    pictures: int = 0  # attached pictures (cover art): streams FFmpeg lists as video, but not video
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -139,13 +148,30 @@ def open_media(path: str | os.PathLike, **options):
             raise DamagedInput(
                 f"{p}: an MP4/MOV without its index (moov): the recording was cut off before it was finished",
                 hint="vax cannot rebuild a missing index; a repair tool such as untrunc can") from None
+        _raise_known_but_unreadable(p)
         raise NotMedia(f"{p}: not a media file vax can read (no known container format found)") from None
     except PermissionError:
         raise InputUnreadable(f"{p}: permission denied") from None
     except FileNotFoundError:
         raise InputNotFound(f"{p}: no such file") from None
     except av.error.FFmpegError as exc:
+        _raise_known_but_unreadable(p)
         raise NotMedia(f"{p}: cannot be opened as media ({_ffmpeg_reason(exc)})") from None
+
+
+def _raise_known_but_unreadable(path: Path) -> None:
+    """A format we recognise but the bundled FFmpeg cannot read: name it, instead of "not media"."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(16)
+    except OSError:
+        return
+    name = next((label for magic, label in UNREADABLE_MAGIC if head.startswith(magic)), None)
+    if name is None:
+        name = UNREADABLE_SUFFIXES.get(path.suffix.lower())
+    if name is not None:
+        raise NotMedia(f"{path}: this is {name}, a format the FFmpeg bundled with this build of vax cannot read",
+                       hint="decode it to WAV or FLAC with the format's own tool first")
 
 
 def _looks_like_unfinished_mp4(path: Path) -> bool:
@@ -235,7 +261,9 @@ def _aac_object_type(config: bytes | None) -> int | None:
 
 
 def describe_container(container, path: str) -> MediaInfo:
-    videos = tuple(_video_track(s) for s in container.streams.video)
+    # Cover art is listed as a video stream: it must not count as the video that audio lines up with.
+    pictures = [s.index for s in container.streams.video if is_attached_picture(s)]
+    videos = tuple(_video_track(s) for s in container.streams.video if s.index not in pictures)
     # The reference "t=0" an editor lines the audio up against: the video's start, else the audio's.
     starts = [v.start for v in videos]
     audio_streams = list(container.streams.audio)
@@ -243,7 +271,7 @@ def describe_container(container, path: str) -> MediaInfo:
         starts = [_seconds(s.start_time, s.time_base) or 0.0 for s in audio_streams]
     reference = min(starts) if starts else 0.0
     audio = tuple(_audio_track(n, s, reference, container) for n, s in enumerate(audio_streams, start=1))
-    duration = container.duration / 1_000_000 if container.duration else None
+    duration = container.duration / 1_000_000 if container.duration and container.duration > 0 else None
     size = os.path.getsize(path) if os.path.exists(path) else 0
     return MediaInfo(
         path=path,
@@ -254,9 +282,20 @@ def describe_container(container, path: str) -> MediaInfo:
         bit_rate=container.bit_rate or None,
         audio=audio,
         video=videos,
-        other_streams=len(container.streams) - len(audio) - len(videos),
-        tags={k: v for k, v in container.metadata.items() if isinstance(v, str)},
+        other_streams=len(container.streams) - len(audio) - len(videos) - len(pictures),
+        tags=_file_tags(container),
+        chapters=chapters_of(container),
+        pictures=len(pictures),
     )
+
+
+def _file_tags(container) -> dict[str, str]:
+    tags = {k: v for k, v in container.metadata.items() if isinstance(v, str)}
+    if container.format.name == "ogg" and container.streams.audio:
+        # FFmpeg keeps Ogg's comments (the file's tags) on the stream they were found in.
+        for key, value in container.streams.audio[0].metadata.items():
+            tags.setdefault(key, value)
+    return tags
 
 
 def _seconds(value, time_base) -> float | None:
@@ -271,6 +310,9 @@ _HMS = re.compile(r"^(\d+):(\d{2}):(\d{2}(?:\.\d+)?)$")
 def stream_duration(stream, container) -> float | None:
     """A stream's duration: its own field, else Matroska's DURATION tag, else the container's."""
     own = _seconds(stream.duration, stream.time_base)
+    if own is not None and own < 0:
+        # A header whose delay and padding exceed its frames (a 1-sample LAME file): unknown, not negative.
+        return None
     if own:
         return own
     tag = stream.metadata.get("DURATION") or stream.metadata.get("duration")
@@ -281,9 +323,9 @@ def stream_duration(stream, container) -> float | None:
             return int(h) * 3600 + int(m) * 60 + float(s)
     # Only trust the container's duration when this is its only stream with timing.
     if container.duration and len(container.streams) == 1:
-        return container.duration / 1_000_000
+        return container.duration / 1_000_000 if container.duration > 0 else None
     if container.duration and not container.streams.video and len(container.streams.audio) == 1:
-        return container.duration / 1_000_000
+        return container.duration / 1_000_000 if container.duration > 0 else None
     return None
 
 
