@@ -24,6 +24,7 @@ from .source import (
     raise_no_audio,
     seek,
 )
+from .tags import prepare_output
 
 
 def copy_track(plan, destination: Path, progress: ProgressFn | None = None) -> RunReport:
@@ -39,6 +40,7 @@ def copy_track(plan, destination: Path, progress: ProgressFn | None = None) -> R
                          options=copy_muxer_options(plan.format, plan.source.container))
         try:
             out_stream = _output_stream(output, stream, plan)
+            prepare_output(output, plan)
             for packet in packets(container, stream, plan, report):
                 kept = state.take(packet)
                 if kept is None:  # past the end of the range
@@ -90,6 +92,11 @@ class _CopyState:
         self.last_dts = self.last_length = None
         self.unfilled = 0
         self.dropped = 0  # undecodable packets left out
+        # Samples the decoder will drop (skip_samples side data: MP3's LAME delay and padding, Opus
+        # pre-skip, an MP4 edit list's priming): what was read is the span minus these, not the span.
+        self.skipped = 0
+        # Ogg's demuxer already shortens the last packet's duration to the final granule.
+        self.ends_trimmed = plan.source.container == "ogg"
 
     def take(self, packet) -> list | None:
         """The packets to mux for this one (none, it, or the pre-roll packet and it); None once
@@ -118,6 +125,7 @@ class _CopyState:
         self.last_length = pts_end - packet.pts
         self.last_end = pts_end
         self.report.packets += 1
+        self.skipped += _skip_samples(packet, ends_trimmed=self.ends_trimmed)
         return kept + [packet]
 
     def _decodes(self, packet) -> bool:
@@ -129,6 +137,13 @@ class _CopyState:
 
     def _in_order(self, packet) -> bool:
         if self.last_dts is None or packet.dts is None or packet.dts > self.last_dts:
+            return True
+        if packet.dts == self.last_dts:
+            # Equal consecutive timestamps (a muxer's rounding, e.g. AVI or TS audio) are not damage;
+            # strict muxers (MP4) refuse them, so move this one a tick on, as ffmpeg's copy does.
+            packet.dts += 1
+            if packet.pts is not None and packet.pts < packet.dts:
+                packet.pts = packet.dts
             return True
         # Damaged timing (e.g. repeated data): no muxer takes a packet that goes back in time.
         if self.checker is None:
@@ -164,7 +179,9 @@ class _CopyState:
         if self.first is None:
             raise_no_audio(plan, report, "has no audio packets", damaged=self.dropped > 0)
         span = self.last_end - max(self.first, self.shift) if plan.start else self.last_end - self.first
-        report.written_duration = float((span - self.unfilled) * tb)
+        rate = self.stream.codec_context.sample_rate if self.stream.codec_context else 0
+        skipped = self.skipped / rate if rate else 0.0
+        report.written_duration = max(0.0, float((span - self.unfilled) * tb) - skipped)
         if self.unfilled:
             report.source_complete = False
             report.notes.append(
@@ -180,6 +197,18 @@ def _hole_before(packet, last_end, last_length) -> int:
         return 0
     hole = packet.pts - last_end
     return hole if hole > last_length // 2 else 0
+
+
+def _skip_samples(packet, *, ends_trimmed: bool) -> int:
+    """Samples FFmpeg's decoder drops from this packet (AV_PKT_DATA_SKIP_SAMPLES: two little-endian
+    32-bit counts, from the start and from the end), 0 when it has no such side data.
+    ``ends_trimmed``: the packet's duration already leaves the end count out."""
+    if not packet.has_sidedata("skip_samples"):
+        return 0
+    data = bytes(packet.get_sidedata("skip_samples"))
+    if len(data) < 8:
+        return 0
+    return int.from_bytes(data[0:4], "little") + (0 if ends_trimmed else int.from_bytes(data[4:8], "little"))
 
 
 def _packet_ticks(stream) -> int:

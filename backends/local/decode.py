@@ -155,6 +155,8 @@ def _first_position(plan, frame, rate_in: int) -> int:
     position = round((frame.time - plan.shift) * rate_in)
     if not plan.spec.keep_offset and not plan.start and position > 0:
         position = 0  # the offset is being dropped: start with the first sample
-    if abs(position) <= 1:  # rounding noise, not an offset
+    if abs(position) <= 1 or (position < 0 and not plan.start):
+        # Rounding noise; or, with no range asked for, a first frame stamped before the track's
+        # declared start (an MP3 whose LAME delay spans two frames): nothing is cut.
         position = 0
     return position
