@@ -50,6 +50,11 @@ class Format:
         """Why a copy of ``codec`` from ``source_container`` will not decode sample-identically, if so."""
         if source_container in self.exact_from:
             return None
+        if self.muxer == "mp3" and codec == "mp3":
+            return None  # a Xing/LAME header carries the delay: see copy_muxer_options
+        if self.muxer == "matroska" and codec == "mp3" and source_container in ("mp3", MOV_DEMUXER):
+            return ("Matroska cannot take over the LAME header's (or edit list's) encoder delay by stream copy, "
+                    "so about 1105 priming samples play as a short silence at the start (-f mp3 keeps it)")
         if self.muxer not in MOV_MUXERS and source_container == MOV_DEMUXER and codec in PRIMED_CODECS:
             # Measured: AAC, MP3 and AC-3 out of MP4 into .mka/.mp3/.ac3 gain their priming samples.
             return self.inexact_copy.get(codec) or (
@@ -150,14 +155,17 @@ TRUSTED_DURATION_DEMUXERS = frozenset({
 })
 
 
-def copy_muxer_options(fmt: Format, source_container: str) -> dict[str, str]:
+def copy_muxer_options(fmt: Format, *, decoder_skips: bool) -> dict[str, str]:
     """Muxer options for a stream copy.
 
-    An MP3 copied out of a video container has no LAME header of its own; the muxer would
-    write one claiming encoder delay, and decoders would then drop 529 real samples.
-    Without the header the copy decodes sample-identically. An MP3 file keeps its header.
+    The mp3 muxer writes a Xing/LAME header carrying the delay and padding the source tells its
+    decoder to skip (``decoder_skips``: the first packet carries skip-samples side data). MP4/MOV
+    edit lists, Matroska's CodecDelay and an MP3's own LAME header say it, and with the header
+    the copy decodes exactly like the source (measured: MP3 out of MP4 gained 1105 samples
+    without it). AVI, TS, FLV and MP3s without a LAME header say nothing: the delay is part of
+    the decoded audio there, and a header would make decoders drop 529 real samples.
     """
-    if fmt.muxer == "mp3" and source_container != "mp3":
+    if fmt.muxer == "mp3" and not decoder_skips:
         return {"write_xing": "0"}
     return {}
 

@@ -6,6 +6,7 @@ far (the first kept packet, the end of the last one, holes, drops), one decision
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 from backends.base import ProgressFn, RunReport
@@ -36,12 +37,16 @@ def copy_track(plan, destination: Path, progress: ProgressFn | None = None) -> R
         state = _CopyState(plan, stream, report)
         if plan.start:
             seek(container, stream, plan.shift - PREROLL_SECONDS)
+        source = packets(container, stream, plan, report)
+        # The first packet says whether the source tells its decoder to skip priming (MP3 muxer options).
+        first = next(source, None)
+        skips = first is not None and _skip_samples(first, ends_trimmed=True) > 0
         output = av.open(str(destination), mode="w", format=plan.format.muxer,
-                         options=copy_muxer_options(plan.format, plan.source.container))
+                         options=copy_muxer_options(plan.format, decoder_skips=skips))
         try:
             out_stream = _output_stream(output, stream, plan)
             prepare_output(output, plan)
-            for packet in packets(container, stream, plan, report):
+            for packet in itertools.chain([first] if first is not None else [], source):
                 kept = state.take(packet)
                 if kept is None:  # past the end of the range
                     break
