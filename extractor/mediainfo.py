@@ -320,7 +320,11 @@ def stream_duration(stream, container) -> float | None:
         match = _HMS.match(tag.strip())
         if match:
             h, m, s = match.groups()
-            return int(h) * 3600 + int(m) * 60 + float(s)
+            end = int(h) * 3600 + int(m) * 60 + float(s)
+            # FFmpeg's Matroska muxer writes the track's end timestamp there, not its length:
+            # a track starting 10 h in (or 0.5 s late) is that much shorter than the tag says.
+            start = _seconds(stream.start_time, stream.time_base) or 0.0
+            return end - start if end - start > 0 else end
     # Only trust the container's duration when this is its only stream with timing.
     if container.duration and len(container.streams) == 1:
         return container.duration / 1_000_000 if container.duration > 0 else None
