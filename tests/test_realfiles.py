@@ -8,10 +8,12 @@ decodes to (both through this PyAV), or to the length the source holds. The real
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import struct
 import zlib
+from fractions import Fraction
 from pathlib import Path
 
 import av
@@ -155,13 +157,13 @@ def test_equal_consecutive_timestamps_are_not_damage(run_vax, tmp_path):
     equal = _remux(source, tmp_path / "equal.mka", "matroska", edit=repeat_a_timestamp)
     with av.open(str(equal)) as container:
         dts = [p.dts for p in container.demux(container.streams.audio[0]) if p.size]
-    assert any(a == b for a, b in zip(dts, dts[1:]))
+    assert any(a == b for a, b in itertools.pairwise(dts))
     # MP4's muxer is strict about equal timestamps: the copy must still go through.
     result = extract(run_vax, equal, tmp_path / "copy.m4a")
     assert decoded(result["output"]).shape == decoded(equal).shape
 
 
-@pytest.mark.parametrize("samples", [1, 2, 4])
+@pytest.mark.parametrize("samples", [1, 4])
 @pytest.mark.parametrize("fmt", ["auto", "wav", "mp3", "flac"])
 def test_very_short_files_are_extracted(run_vax, tmp_path, samples, fmt):
     import soundfile
@@ -244,7 +246,16 @@ def test_each_encoder_gets_a_rate_it_takes(run_vax, tmp_path, rate, fmt, planned
 
 
 def test_a_track_ten_hours_in_is_not_refused_or_padded(run_vax, tmp_path):
-    source = make_media(tmp_path / "clock.mkv", duration=36002, tones=[Tone(440, start=36000)], video=None)
+    plain = make_media(tmp_path / "plain.mka", duration=2, tones=[Tone(440)], video=None)
+    hours = round(36000 / Fraction(1, 1000))  # Matroska ticks are milliseconds
+
+    def ten_hours_on(index, packet):
+        packet.pts += hours
+        packet.dts += hours
+
+    source = _remux(plain, tmp_path / "clock.mka", "matroska", edit=ten_hours_on)
+    with av.open(str(source)) as container:
+        assert container.streams.audio[0].start_time >= hours
     for fmt in ("auto", "flac"):
         result = extract(run_vax, source, tmp_path / f"out-{fmt}/", "-f", fmt)
         assert abs(result["verification"]["duration"] - 2.0) < 0.05  # the audio, no 10 hours of anything
