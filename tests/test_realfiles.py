@@ -310,3 +310,13 @@ def test_the_corpus_layout_reads_a_git_directory(tmp_path):
     written = layout(str(repo / ".git"), str(tmp_path / "corpus"), under="data")
     assert [p.name for p in written] == ["data__a.flac"]
     assert zlib.crc32(written[0].read_bytes()) == zlib.crc32((repo / "data" / "a.flac").read_bytes())
+
+
+@pytest.mark.parametrize("codec,name", [("wmav2", "src.wma"), ("adpcm_ms", "src.wav")])
+@pytest.mark.parametrize("fmt", ["wav", "flac"])
+def test_sources_without_a_natural_container_keep_every_decoded_sample(run_vax, tmp_path, codec, name, fmt):
+    # WMA's decoder stamps its first frame after its own delay (not an offset): no silence may be added.
+    source = make_media(tmp_path / name, duration=1, tones=[Tone(440, codec=codec, sample_rate=44100, bitrate=128000)],
+                        video=None, container="asf" if codec == "wmav2" else None)
+    result = extract(run_vax, source, tmp_path / f"out.{fmt}", "-f", fmt)
+    assert_same_audio(result["output"], source, PCM16)
