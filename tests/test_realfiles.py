@@ -320,3 +320,35 @@ def test_sources_without_a_natural_container_keep_every_decoded_sample(run_vax, 
                         video=None, container="asf" if codec == "wmav2" else None)
     result = extract(run_vax, source, tmp_path / f"out.{fmt}", "-f", fmt)
     assert_same_audio(result["output"], source, PCM16)
+
+
+def _mkv_with_the_lame_frame_as_a_packet(mp3: Path, target: Path) -> Path:
+    """MP3 frames copied verbatim into Matroska, the LAME header frame included (as some tools do)."""
+    data = mp3.read_bytes()
+    start = 10 + int.from_bytes(bytes(b & 0x7F for b in data[6:10]), "big") if data[:3] == b"ID3" else 0
+    with av.open(str(mp3)) as inp:
+        stream = inp.streams.audio[0]
+        first = next(p for p in inp.demux(stream) if p.size)
+        header = data[start:first.pos]  # the frame the demuxer read as a header, not as audio
+        tick = round(1152 / 44100 / stream.time_base)
+        with av.open(str(target), "w", format="matroska") as out:
+            copy = out.add_stream_from_template(stream)
+            frame = av.Packet(header)
+            frame.pts = frame.dts = 0
+            frame.duration, frame.time_base, frame.stream = tick, stream.time_base, copy
+            out.mux(frame)
+            for packet in itertools.chain([first], (p for p in inp.demux(stream) if p.size)):
+                packet.pts += tick
+                packet.dts += tick
+                packet.stream = copy
+                out.mux(packet)
+    return target
+
+
+def test_mp3_carrying_its_lame_frame_in_matroska_is_copied_not_refused(run_vax, tmp_path):
+    mp3 = make_media(tmp_path / "src.mp3", duration=1, tones=[Tone(440, codec="libmp3lame", sample_rate=44100)],
+                     video=None)
+    source = _mkv_with_the_lame_frame_as_a_packet(mp3, tmp_path / "verbatim.mkv")
+    result = extract(run_vax, source, tmp_path / "copy.mp3")
+    assert_same_audio(result["output"], mp3)  # the encoder's gapless audio, as the .mp3 it came from
+    assert any("LAME header" in note for note in result["notes"])

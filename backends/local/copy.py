@@ -6,6 +6,7 @@ far (the first kept packet, the end of the last one, holes, drops), one decision
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from backends.base import ProgressFn, RunReport
 from extractor.errors import DamagedInput, UnsupportedCodec
 from extractor.policy import copy_muxer_options
 
+from .mp3_header import embedded_header_skip
 from .source import (
     PREROLL_SECONDS,
     PROGRESS_EVERY,
@@ -126,12 +128,27 @@ class _CopyState:
         self.pending_preroll = None
         if self.first is None:
             self.first = packet.pts
+            self._note_embedded_header(packet)
         self.last_dts = packet.dts
         self.last_length = pts_end - packet.pts
         self.last_end = pts_end
         self.report.packets += 1
         self.skipped += _skip_samples(packet, ends_trimmed=self.ends_trimmed)
         return kept + [packet]
+
+    def _note_embedded_header(self, packet) -> None:
+        """An MP3 stream that carries its file's LAME header frame as a packet: in an .mp3 copy it
+        is a header again (see mp3_header), so the copy decodes shorter than the source declares."""
+        if self.plan.format.muxer != "mp3" or self.plan.source.container == "mp3":
+            return
+        skip = embedded_header_skip(bytes(packet))
+        if skip is None:
+            return
+        self.skipped += sum(skip)
+        self.report.effective_plan = dataclasses.replace(self.plan, expected_duration=None)
+        self.report.notes.append("the MP3 stream carries its own LAME header frame; the copy keeps it, so players "
+                                 f"skip that frame and the encoder's delay ({skip[0]} samples in all) and padding "
+                                 f"({skip[1]}), as the encoder meant")
 
     def _decodes(self, packet) -> bool:
         try:
@@ -193,7 +210,7 @@ class _CopyState:
                 f"{float(self.unfilled * tb):.2f}s of damaged audio was left out; a stream copy cannot fill the "
                 "holes, so the audio after them plays early: transcode (e.g. -f flac) to fill them with silence "
                 "and keep sync")
-        check_complete(plan, report, unfilled=float(self.unfilled * tb))
+        check_complete(report.effective_plan or plan, report, unfilled=float(self.unfilled * tb))
 
 
 def _hole_before(packet, last_end, last_length) -> int:
