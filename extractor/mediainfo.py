@@ -14,14 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from .errors import DamagedInput, InputNotFound, InputUnreadable, NotMedia, UsageError
-from .metadata import Chapter, chapters_of, is_attached_picture
-from .policy import (
-    MOV_DEMUXER,
-    TRUSTED_DURATION_DEMUXERS,
-    UNREADABLE_MAGIC,
-    UNREADABLE_SUFFIXES,
-    canonical_codec,
-)
+from .metadata import Chapter, chapters_of, container_tags, is_attached_picture
+from .policy import MOV_DEMUXER, TRUSTED_DURATION_DEMUXERS, canonical_codec
+from .sniff import aac_object_type, has_complete_header, looks_like_unfinished_mp4, unreadable_format
 
 # Below this, a start difference between audio and video is timestamp noise, not an offset.
 OFFSET_EPSILON = 0.002
@@ -144,44 +139,27 @@ def open_media(path: str | os.PathLike, **options):
     try:
         return av.open(str(p), mode="r", **options)
     except av.error.InvalidDataError:
-        if _looks_like_unfinished_mp4(p):
+        if looks_like_unfinished_mp4(p):
             raise DamagedInput(
                 f"{p}: an MP4/MOV without its index (moov): the recording was cut off before it was finished",
                 hint="vax cannot rebuild a missing index; a repair tool such as untrunc can") from None
-        _raise_known_but_unreadable(p)
+        _raise_if_known(p)
         raise NotMedia(f"{p}: not a media file vax can read (no known container format found)") from None
     except PermissionError:
         raise InputUnreadable(f"{p}: permission denied") from None
     except FileNotFoundError:
         raise InputNotFound(f"{p}: no such file") from None
     except av.error.FFmpegError as exc:
-        _raise_known_but_unreadable(p)
+        _raise_if_known(p)
         raise NotMedia(f"{p}: cannot be opened as media ({_ffmpeg_reason(exc)})") from None
 
 
-def _raise_known_but_unreadable(path: Path) -> None:
+def _raise_if_known(path: Path) -> None:
     """A format we recognise but the bundled FFmpeg cannot read: name it, instead of "not media"."""
-    try:
-        with open(path, "rb") as f:
-            head = f.read(16)
-    except OSError:
-        return
-    name = next((label for magic, label in UNREADABLE_MAGIC if head.startswith(magic)), None)
-    if name is None:
-        name = UNREADABLE_SUFFIXES.get(path.suffix.lower())
+    name = unreadable_format(path)
     if name is not None:
         raise NotMedia(f"{path}: this is {name}, a format the FFmpeg bundled with this build of vax cannot read",
                        hint="decode it to WAV or FLAC with the format's own tool first")
-
-
-def _looks_like_unfinished_mp4(path: Path) -> bool:
-    """ISO media boxes at the start, yet FFmpeg found no index: the moov was never written."""
-    try:
-        with open(path, "rb") as f:
-            head = f.read(8)
-    except OSError:
-        return False
-    return len(head) == 8 and head[4:8] in (b"ftyp", b"mdat", b"wide", b"free", b"skip")
 
 
 def _ffmpeg_reason(exc: Exception) -> str:
@@ -224,21 +202,12 @@ def _open_for_probe(path):
     """open_media, skipping stream analysis where the header already says everything.
     Returns (container, whether the engine may reuse it)."""
     check_input_path(path)  # first: reading a FIFO's head to sniff it would block
-    if _has_complete_header(path):
+    if has_complete_header(path):
         container = open_media(path, options={**QUICK_OPEN, **READ_OPTIONS})
         if container.format.name in _QUICK_DEMUXERS and all(map(_known_from_header, container.streams.audio)):
             return container, container.format.name == MOV_DEMUXER
         container.close()
     return open_media(path), False
-
-
-def _has_complete_header(path) -> bool:
-    try:
-        with open(path, "rb") as f:
-            head = f.read(12)
-    except OSError:
-        return False  # open_media reports it
-    return head[4:8] == b"ftyp" or head[:4] == b"fLaC" or (head[:4] == b"RIFF" and head[8:12] == b"WAVE")
 
 
 def _known_from_header(stream) -> bool:
@@ -248,16 +217,8 @@ def _known_from_header(stream) -> bool:
     if ctx is None or not ctx.sample_rate or not ctx.channels:
         return False
     if ctx.name == "aac":
-        return ctx.sample_rate > 24000 and _aac_object_type(ctx.extradata) == 2  # AAC-LC
+        return ctx.sample_rate > 24000 and aac_object_type(ctx.extradata) == 2  # AAC-LC
     return ctx.name in _QUICK_CODECS or ctx.name.startswith("pcm_")
-
-
-def _aac_object_type(config: bytes | None) -> int | None:
-    """The audio object type of an AAC AudioSpecificConfig (2: LC, 5: SBR, 29: PS, ...)."""
-    if not config or len(config) < 2:
-        return None
-    kind = config[0] >> 3
-    return 32 + (((config[0] & 7) << 3) | (config[1] >> 5)) if kind == 31 else kind
 
 
 def describe_container(container, path: str) -> MediaInfo:
@@ -283,19 +244,10 @@ def describe_container(container, path: str) -> MediaInfo:
         audio=audio,
         video=videos,
         other_streams=len(container.streams) - len(audio) - len(videos) - len(pictures),
-        tags=_file_tags(container),
+        tags=container_tags(container),
         chapters=chapters_of(container),
         pictures=len(pictures),
     )
-
-
-def _file_tags(container) -> dict[str, str]:
-    tags = {k: v for k, v in container.metadata.items() if isinstance(v, str)}
-    if container.format.name == "ogg" and container.streams.audio:
-        # FFmpeg keeps Ogg's comments (the file's tags) on the stream they were found in.
-        for key, value in container.streams.audio[0].metadata.items():
-            tags.setdefault(key, value)
-    return tags
 
 
 def _seconds(value, time_base) -> float | None:
@@ -348,7 +300,7 @@ def _audio_track(number: int, stream, reference: float, container) -> AudioTrack
         rate, channels = ctx.sample_rate, ctx.channels
         layout = _layout_name(ctx)
         profile = ctx.profile
-        if not profile and codec == "aac" and _aac_object_type(ctx.extradata) == 2:
+        if not profile and codec == "aac" and aac_object_type(ctx.extradata) == 2:
             profile = "LC"  # what stream analysis would have said: a quick open skipped it
         bit_rate = ctx.bit_rate or getattr(stream, "bit_rate", None)
     else:

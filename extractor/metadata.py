@@ -57,9 +57,18 @@ def file_tags(raw: dict) -> dict[str, str]:
         name = key.lower()
         if not isinstance(value, str) or not value.strip() or name in TECHNICAL_TAGS or name.startswith("id3v2_"):
             continue
-        name = {"tracknumber": "track", "discnumber": "disc", "albumartist": "album_artist",
-                "description": "comment" if "comment" not in raw else "description"}.get(name, name)
+        name = {"tracknumber": "track", "discnumber": "disc", "albumartist": "album_artist"}.get(name, name)
         tags.setdefault(name, value)
+    return tags
+
+
+def container_tags(container) -> dict[str, str]:
+    """The file's tags as FFmpeg read them (all of them: ``file_tags`` picks the recording's)."""
+    tags = {k: v for k, v in container.metadata.items() if isinstance(v, str)}
+    if container.format.name == "ogg" and container.streams.audio:
+        # FFmpeg keeps Ogg's comments (the file's tags) on the stream they were found in.
+        for key, value in container.streams.audio[0].metadata.items():
+            tags.setdefault(key, value)
     return tags
 
 
