@@ -352,3 +352,25 @@ def test_mp3_carrying_its_lame_frame_in_matroska_is_copied_not_refused(run_vax, 
     result = extract(run_vax, source, tmp_path / "copy.mp3")
     assert_same_audio(result["output"], mp3)  # the encoder's gapless audio, as the .mp3 it came from
     assert any("LAME header" in note for note in result["notes"])
+
+
+def test_mp3_to_mp3_keeps_its_own_lame_header(run_vax, tmp_path):
+    # An MP3 whose Info/LAME header LAME itself wrote (vax's MP3 encoder is lameenc's LAME). A new
+    # header from the muxer would carry the delay but not the padding: the copy would gain it.
+    wav = make_media(tmp_path / "src.wav", duration=1.3, tones=[Tone(440, codec="pcm_s16le", sample_rate=44100)],
+                     video=None)
+    source = Path(extract(run_vax, wav, tmp_path / "lame.mp3")["output"])
+    result = extract(run_vax, source, tmp_path / "copy.mp3")
+    assert_same_audio(result["output"], source)
+    assert _header_frame(Path(result["output"])) == _header_frame(source)  # LAME's, not a new one
+
+
+def _header_frame(mp3: Path) -> bytes:
+    """The bytes between the ID3v2 tag and the first audio frame: the Xing/Info frame."""
+    data = mp3.read_bytes()
+    start = 10 + int.from_bytes(bytes(b & 0x7F for b in data[6:10]), "big") if data[:3] == b"ID3" else 0
+    with av.open(str(mp3)) as container:
+        first = next(p for p in container.demux(container.streams.audio[0]) if p.size)
+    header = data[start:first.pos]
+    assert b"Info" in header or b"Xing" in header
+    return header

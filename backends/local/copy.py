@@ -14,7 +14,7 @@ from backends.base import ProgressFn, RunReport
 from extractor.errors import DamagedInput, UnsupportedCodec
 from extractor.policy import copy_muxer_options
 
-from .mp3_header import embedded_header_skip
+from .mp3_header import embedded_header_skip, source_header_frame
 from .source import (
     PREROLL_SECONDS,
     PROGRESS_EVERY,
@@ -43,11 +43,14 @@ def copy_track(plan, destination: Path, progress: ProgressFn | None = None) -> R
         # The first packet says whether the source tells its decoder to skip priming (MP3 muxer options).
         first = next(source, None)
         skips = first is not None and _skip_samples(first, ends_trimmed=True) > 0
+        own_header = _own_mp3_header(plan, first)
         output = av.open(str(destination), mode="w", format=plan.format.muxer,
-                         options=copy_muxer_options(plan.format, decoder_skips=skips))
+                         options=copy_muxer_options(plan.format, decoder_skips=skips and own_header is None))
         try:
             out_stream = _output_stream(output, stream, plan)
             prepare_output(output, plan)
+            if own_header is not None:
+                _mux_before(output, out_stream, own_header, first)
             for packet in itertools.chain([first] if first is not None else [], source):
                 kept = state.take(packet)
                 if kept is None:  # past the end of the range
@@ -239,6 +242,31 @@ def _packet_ticks(stream) -> int:
     if ctx is None or not ctx.frame_size or not ctx.sample_rate:
         return 0
     return round(ctx.frame_size / ctx.sample_rate / stream.time_base)
+
+
+def _own_mp3_header(plan, first) -> bytes | None:
+    """MP3 to MP3, whole: the source's own Xing/LAME frame, kept instead of a new one. It holds the
+    encoder's delay *and* padding (the muxer's new header only knows the delay: the copy gained the
+    padding, 318 samples on a real file) and the VBR seek table; every frame it counts is copied."""
+    if plan.format.muxer != "mp3" or plan.source.container != "mp3" or plan.spec.trims or first is None:
+        return None
+    if first.pos is None or first.pos <= 0:
+        return None
+    try:
+        return source_header_frame(plan.source.path, first.pos)
+    except OSError:
+        return None
+
+
+def _mux_before(output, out_stream, data: bytes, first) -> None:
+    """Write ``data`` as a packet just before ``first``: a header frame the demuxer never returned."""
+    import av
+
+    packet = av.Packet(data)
+    packet.time_base = first.time_base
+    packet.pts = packet.dts = (first.dts if first.dts is not None else first.pts) - 1
+    packet.stream = out_stream
+    output.mux(packet)
 
 
 def _mux_shifted(output, out_stream, packet, shift: int) -> None:

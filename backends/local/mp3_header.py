@@ -15,13 +15,10 @@ DECODER_DELAY = 529  # samples the MP3 decoder itself adds, which LAME's delay f
 def embedded_header_skip(frame: bytes) -> tuple[int, int] | None:
     """(samples dropped at the start, at the end) when ``frame`` is a Xing/Info frame with a LAME
     tag, as FFmpeg's mp3 demuxer drops them (the header frame itself, delay + 529, padding - 529)."""
-    if len(frame) < 4 or frame[0] != 0xFF or frame[1] & 0xE0 != 0xE0:
+    tag_at = _tag_offset(frame)
+    if tag_at is None:
         return None
     mpeg1 = (frame[1] >> 3) & 3 == 3
-    mono = frame[3] >> 6 == 3
-    tag_at = 4 + (17 if mono else 32) if mpeg1 else 4 + (9 if mono else 17)
-    if frame[tag_at:tag_at + 4] not in (b"Xing", b"Info"):
-        return None
     flags = int.from_bytes(frame[tag_at + 4:tag_at + 8], "big")
     lame = tag_at + 8 + 4 * bool(flags & 1) + 4 * bool(flags & 2) + 100 * bool(flags & 4) + 4 * bool(flags & 8)
     field = frame[lame + 21:lame + 24]
@@ -31,3 +28,27 @@ def embedded_header_skip(frame: bytes) -> tuple[int, int] | None:
     padding = ((field[1] & 0x0F) << 8) | field[2]
     samples = 1152 if mpeg1 else 576
     return samples + delay + DECODER_DELAY, max(0, padding - DECODER_DELAY)
+
+
+def source_header_frame(path: str, first_audio_at: int) -> bytes | None:
+    """The Xing/Info frame an MP3 file starts with (after any ID3v2 tag), which FFmpeg's demuxer
+    reads as a header and never returns as a packet; None when there is none.
+    ``first_audio_at``: the byte position of the first audio packet (where the header ends)."""
+    with open(path, "rb") as f:
+        head = f.read(max(0, min(first_audio_at, 1 << 20)))
+    start = 0
+    if head[:3] == b"ID3" and len(head) >= 10:
+        start = 10 + int.from_bytes(bytes(b & 0x7F for b in head[6:10]), "big") + (10 if head[5] & 0x10 else 0)
+    frame = head[start:]
+    if not frame or _tag_offset(frame) is None:
+        return None
+    return frame
+
+
+def _tag_offset(frame: bytes) -> int | None:
+    if len(frame) < 4 or frame[0] != 0xFF or frame[1] & 0xE0 != 0xE0:
+        return None
+    mpeg1 = (frame[1] >> 3) & 3 == 3
+    mono = frame[3] >> 6 == 3
+    at = 4 + (17 if mono else 32) if mpeg1 else 4 + (9 if mono else 17)
+    return at if frame[at:at + 4] in (b"Xing", b"Info") else None
