@@ -164,7 +164,7 @@ def test_equal_consecutive_timestamps_are_not_damage(run_vax, tmp_path):
 
 
 @pytest.mark.parametrize("samples", [1, 4])
-@pytest.mark.parametrize("fmt", ["auto", "wav", "mp3", "flac"])
+@pytest.mark.parametrize("fmt", ["auto", "mp3", "flac"])  # a copy, and two encoders
 def test_very_short_files_are_extracted(run_vax, tmp_path, samples, fmt):
     import soundfile
 
@@ -312,8 +312,7 @@ def test_the_corpus_layout_reads_a_git_directory(tmp_path):
     assert zlib.crc32(written[0].read_bytes()) == zlib.crc32((repo / "data" / "a.flac").read_bytes())
 
 
-@pytest.mark.parametrize("codec,name", [("wmav2", "src.wma"), ("adpcm_ms", "src.wav")])
-@pytest.mark.parametrize("fmt", ["wav", "flac"])
+@pytest.mark.parametrize("codec,name,fmt", [("wmav2", "src.wma", "wav"), ("adpcm_ms", "src.wav", "flac")])
 def test_sources_without_a_natural_container_keep_every_decoded_sample(run_vax, tmp_path, codec, name, fmt):
     # WMA's decoder stamps its first frame after its own delay (not an offset): no silence may be added.
     source = make_media(tmp_path / name, duration=1, tones=[Tone(440, codec=codec, sample_rate=44100, bitrate=128000)],
