@@ -37,6 +37,8 @@ class RunReport:
     phases: dict[str, float] = field(default_factory=dict)
     # Bytes moved per step over the network (``upload``, ``download``), so a bench can show MB/s.
     transferred: dict[str, int] = field(default_factory=dict)
+    # The source's file-level metadata carried into the output: {"tags": [names], "pictures": n, "chapters": n}.
+    metadata: dict = field(default_factory=dict)
 
 
 @runtime_checkable

@@ -16,9 +16,11 @@ def silence_like(frame, samples: int):
 
     fmt = frame.format
     channels = len(frame.layout.channels)
-    dtype = frame.to_ndarray().dtype if frame.samples else np.float32
-    shape = (channels, samples) if fmt.is_planar else (1, samples * channels)
-    silent = av.AudioFrame.from_ndarray(np.zeros(shape, dtype=dtype), format=fmt.name, layout=frame.layout.name)
+    dtype = np.dtype(_SAMPLE_DTYPES[fmt.name.rstrip("p")])
+    planar = fmt.is_planar and channels < 8  # PyAV 18.1 cannot build 8+ channel planar frames
+    shape = (channels, samples) if planar else (1, samples * channels)
+    silent = av.AudioFrame.from_ndarray(np.zeros(shape, dtype=dtype), format=fmt.name if planar else fmt.name.rstrip("p"),
+                                        layout=frame.layout.name)
     silent.sample_rate = frame.sample_rate
     return silent
 
@@ -27,17 +29,20 @@ def slice_frame(frame, start: int, stop: int):
     """Samples [start, stop) of a frame as a new frame (the whole frame when nothing is cut)."""
     import av
 
-    if start == 0 and stop == frame.samples:
+    if start == 0 and stop == frame.samples and not (frame.format.is_planar and frame.layout.nb_channels >= 8):
         return frame
     import numpy as np
 
-    array = frame.to_ndarray()
+    array = frame_array(frame)
+    fmt = frame.format.name
     if frame.format.is_planar:
         part = array[:, start:stop]
+        if len(part) >= 8:  # PyAV 18.1 cannot build 8+ channel planar frames: hand over packed ones
+            part, fmt = part.T.reshape(1, -1), fmt.rstrip("p")
     else:
         channels = len(frame.layout.channels)
         part = array[:, start * channels:stop * channels]
-    cut = av.AudioFrame.from_ndarray(np.ascontiguousarray(part), format=frame.format.name, layout=frame.layout.name)
+    cut = av.AudioFrame.from_ndarray(np.ascontiguousarray(part), format=fmt, layout=frame.layout.name)
     cut.sample_rate = frame.sample_rate
     return cut
 
@@ -70,8 +75,22 @@ def plane_arrays(frame) -> list:
     fmt = frame.format
     dtype = np.dtype(_SAMPLE_DTYPES[fmt.name.rstrip("p")])
     if fmt.is_planar:
-        return [np.frombuffer(plane, dtype, count=frame.samples) for plane in frame.planes]
+        # Never past the channel count: PyAV 18.1 lists a 9th plane for 8-channel (7.1) planar
+        # frames, and reading it crashes the process (a segmentation fault, not an exception).
+        planes = frame.planes[:frame.layout.nb_channels]
+        return [np.frombuffer(plane, dtype, count=frame.samples) for plane in planes]
     return [np.frombuffer(frame.planes[0], dtype, count=frame.samples * frame.layout.nb_channels)]
+
+
+def frame_array(frame):
+    """What ``frame.to_ndarray()`` gives (planar: channels x samples; packed: 1 x samples*channels),
+    without its plane walk, which crashes on 8-channel planar frames (see plane_arrays)."""
+    np = numpy_module()
+    arrays = plane_arrays(frame)
+    if not arrays:
+        dtype = np.dtype(_SAMPLE_DTYPES[frame.format.name.rstrip("p")])
+        return np.zeros((frame.layout.nb_channels if frame.format.is_planar else 1, 0), dtype)
+    return np.stack(arrays)
 
 
 def gather(arrays: list, scratch: dict):

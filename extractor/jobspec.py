@@ -70,6 +70,7 @@ class JobSpec:
     backend: str = "auto"
     allow_cloud: bool = False
     salvage: bool = False
+    keep_tags: bool = True  # carry file-level tags, cover art and chapters where the output holds them
     remote_url: str | None = None  # the cloud service's base URL (None: VAX_REMOTE_URL, config, production)
     preset: str | None = None  # the named preset the values started from (extractor.presets)
     true_peak: float | None = None  # dBTP ceiling for loudness normalisation (None: -1.5)

@@ -15,7 +15,9 @@ from typing import Any
 
 from .boxes import refuse_cut_index
 from .errors import DamagedInput, InputNotFound, InputUnreadable, NotMedia, UsageError
+from .metadata import Chapter, chapters_of, container_tags, is_attached_picture
 from .policy import MOV_DEMUXER, TRUSTED_DURATION_DEMUXERS, canonical_codec
+from .sniff import aac_object_type, has_complete_header, looks_like_unfinished_mp4, unreadable_format
 
 # Below this, a start difference between audio and video is timestamp noise, not an offset.
 OFFSET_EPSILON = 0.002
@@ -100,6 +102,8 @@ class MediaInfo:
     video: tuple[VideoTrack, ...]
     other_streams: int = 0
     tags: dict[str, str] = field(default_factory=dict)
+    chapters: tuple[Chapter, ...] = ()
+    pictures: int = 0  # attached pictures (cover art): streams FFmpeg lists as video, but not video
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -136,27 +140,27 @@ def open_media(path: str | os.PathLike, **options):
     try:
         return av.open(str(p), mode="r", **options)
     except av.error.InvalidDataError:
-        if _looks_like_unfinished_mp4(p):
+        if looks_like_unfinished_mp4(p):
             raise DamagedInput(
                 f"{p}: an MP4/MOV without its index (moov): the recording was cut off before it was finished",
                 hint="vax cannot rebuild a missing index; a repair tool such as untrunc can") from None
+        _raise_if_known(p)
         raise NotMedia(f"{p}: not a media file vax can read (no known container format found)") from None
     except PermissionError:
         raise InputUnreadable(f"{p}: permission denied") from None
     except FileNotFoundError:
         raise InputNotFound(f"{p}: no such file") from None
     except av.error.FFmpegError as exc:
+        _raise_if_known(p)
         raise NotMedia(f"{p}: cannot be opened as media ({_ffmpeg_reason(exc)})") from None
 
 
-def _looks_like_unfinished_mp4(path: Path) -> bool:
-    """ISO media boxes at the start, yet FFmpeg found no index: the moov was never written."""
-    try:
-        with open(path, "rb") as f:
-            head = f.read(8)
-    except OSError:
-        return False
-    return len(head) == 8 and head[4:8] in (b"ftyp", b"mdat", b"wide", b"free", b"skip")
+def _raise_if_known(path: Path) -> None:
+    """A format we recognise but the bundled FFmpeg cannot read: name it, instead of "not media"."""
+    name = unreadable_format(path)
+    if name is not None:
+        raise NotMedia(f"{path}: this is {name}, a format the FFmpeg bundled with this build of vax cannot read",
+                       hint="decode it to WAV or FLAC with the format's own tool first")
 
 
 def _ffmpeg_reason(exc: Exception) -> str:
@@ -200,21 +204,12 @@ def _open_for_probe(path):
     Returns (container, whether the engine may reuse it)."""
     check_input_path(path)  # first: reading a FIFO's head to sniff it would block
     refuse_cut_index(Path(path))
-    if _has_complete_header(path):
+    if has_complete_header(path):
         container = open_media(path, options={**QUICK_OPEN, **READ_OPTIONS})
         if container.format.name in _QUICK_DEMUXERS and all(map(_known_from_header, container.streams.audio)):
             return container, container.format.name == MOV_DEMUXER
         container.close()
     return open_media(path), False
-
-
-def _has_complete_header(path) -> bool:
-    try:
-        with open(path, "rb") as f:
-            head = f.read(12)
-    except OSError:
-        return False  # open_media reports it
-    return head[4:8] == b"ftyp" or head[:4] == b"fLaC" or (head[:4] == b"RIFF" and head[8:12] == b"WAVE")
 
 
 def _known_from_header(stream) -> bool:
@@ -224,20 +219,14 @@ def _known_from_header(stream) -> bool:
     if ctx is None or not ctx.sample_rate or not ctx.channels:
         return False
     if ctx.name == "aac":
-        return ctx.sample_rate > 24000 and _aac_object_type(ctx.extradata) == 2  # AAC-LC
+        return ctx.sample_rate > 24000 and aac_object_type(ctx.extradata) == 2  # AAC-LC
     return ctx.name in _QUICK_CODECS or ctx.name.startswith("pcm_")
 
 
-def _aac_object_type(config: bytes | None) -> int | None:
-    """The audio object type of an AAC AudioSpecificConfig (2: LC, 5: SBR, 29: PS, ...)."""
-    if not config or len(config) < 2:
-        return None
-    kind = config[0] >> 3
-    return 32 + (((config[0] & 7) << 3) | (config[1] >> 5)) if kind == 31 else kind
-
-
 def describe_container(container, path: str) -> MediaInfo:
-    videos = tuple(_video_track(s) for s in container.streams.video)
+    # Cover art is listed as a video stream: it must not count as the video that audio lines up with.
+    pictures = [s.index for s in container.streams.video if is_attached_picture(s)]
+    videos = tuple(_video_track(s) for s in container.streams.video if s.index not in pictures)
     # The reference "t=0" an editor lines the audio up against: the video's start, else the audio's.
     starts = [v.start for v in videos]
     audio_streams = list(container.streams.audio)
@@ -245,7 +234,7 @@ def describe_container(container, path: str) -> MediaInfo:
         starts = [_seconds(s.start_time, s.time_base) or 0.0 for s in audio_streams]
     reference = min(starts) if starts else 0.0
     audio = tuple(_audio_track(n, s, reference, container) for n, s in enumerate(audio_streams, start=1))
-    duration = container.duration / 1_000_000 if container.duration else None
+    duration = container.duration / 1_000_000 if container.duration and container.duration > 0 else None
     size = os.path.getsize(path) if os.path.exists(path) else 0
     return MediaInfo(
         path=path,
@@ -256,8 +245,10 @@ def describe_container(container, path: str) -> MediaInfo:
         bit_rate=container.bit_rate or None,
         audio=audio,
         video=videos,
-        other_streams=len(container.streams) - len(audio) - len(videos),
-        tags={k: v for k, v in container.metadata.items() if isinstance(v, str)},
+        other_streams=len(container.streams) - len(audio) - len(videos) - len(pictures),
+        tags=container_tags(container),
+        chapters=chapters_of(container),
+        pictures=len(pictures),
     )
 
 
@@ -273,6 +264,9 @@ _HMS = re.compile(r"^(\d+):(\d{2}):(\d{2}(?:\.\d+)?)$")
 def stream_duration(stream, container) -> float | None:
     """A stream's duration: its own field, else Matroska's DURATION tag, else the container's."""
     own = _seconds(stream.duration, stream.time_base)
+    if own is not None and own < 0:
+        # A header whose delay and padding exceed its frames (a 1-sample LAME file): unknown, not negative.
+        return None
     if own:
         return own
     tag = stream.metadata.get("DURATION") or stream.metadata.get("duration")
@@ -280,12 +274,16 @@ def stream_duration(stream, container) -> float | None:
         match = _HMS.match(tag.strip())
         if match:
             h, m, s = match.groups()
-            return int(h) * 3600 + int(m) * 60 + float(s)
+            end = int(h) * 3600 + int(m) * 60 + float(s)
+            # FFmpeg's Matroska muxer writes the track's end timestamp there, not its length:
+            # a track starting 10 h in (or 0.5 s late) is that much shorter than the tag says.
+            start = _seconds(stream.start_time, stream.time_base) or 0.0
+            return end - start if end - start > 0 else end
     # Only trust the container's duration when this is its only stream with timing.
     if container.duration and len(container.streams) == 1:
-        return container.duration / 1_000_000
+        return container.duration / 1_000_000 if container.duration > 0 else None
     if container.duration and not container.streams.video and len(container.streams.audio) == 1:
-        return container.duration / 1_000_000
+        return container.duration / 1_000_000 if container.duration > 0 else None
     return None
 
 
@@ -304,7 +302,7 @@ def _audio_track(number: int, stream, reference: float, container) -> AudioTrack
         rate, channels = ctx.sample_rate, ctx.channels
         layout = _layout_name(ctx)
         profile = ctx.profile
-        if not profile and codec == "aac" and _aac_object_type(ctx.extradata) == 2:
+        if not profile and codec == "aac" and aac_object_type(ctx.extradata) == 2:
             profile = "LC"  # what stream analysis would have said: a quick open skipped it
         bit_rate = ctx.bit_rate or getattr(stream, "bit_rate", None)
     else:

@@ -49,6 +49,7 @@ class ExtractResult:
     elapsed: float
     notes: list[str] = field(default_factory=list)
     gaps: list[tuple[float, float]] = field(default_factory=list)
+    metadata: dict = field(default_factory=dict)  # tags, pictures, chapters carried from the source
 
     @property
     def lossless_copy(self) -> bool:
@@ -69,6 +70,7 @@ class ExtractResult:
             "elapsed": round(self.elapsed, 4),
             "notes": self.notes,
             "gaps": [list(g) for g in self.gaps],
+            "metadata": self.metadata,
         }
 
 
@@ -202,6 +204,7 @@ def _verify_and_publish(plan: Plan, temp: Path, report, backend: str, reason: st
         input=plan.source.path, output=plan.output, backend=backend, backend_reason=reason, plan=plan,
         verification=verification, elapsed=time.perf_counter() - started,
         notes=list(plan.notes) + list(report.notes), gaps=list(report.gaps),
+        metadata=dict(getattr(report, "metadata", None) or {}),
     )
 
 

@@ -182,6 +182,10 @@ def plan_track(spec: JobSpec, info: MediaInfo, track: AudioTrack, *, several: bo
     else:
         codec, rate, channels, bitrate, bits = _encoder_settings(spec, fmt, track, notes)
         tolerance = _packet_seconds(track)
+        if fmt.name == "aac":
+            # Raw ADTS cannot mark the AAC encoder's priming (1024) and end padding (< 1024): they
+            # decode as samples, which at low rates is more than one source packet (8 kHz: 0.26 s).
+            tolerance = max(tolerance, 2048 / rate)
         # A lossless transcode of a lossless source at its own rate, width and channels keeps every sample.
         exact = (fmt.lossless and track.codec in LOSSLESS_CODECS and rate == track.sample_rate
                  and channels == track.channels and not spec.trims and spec.loudness is None
@@ -215,11 +219,11 @@ class _Span:
 def _timeline(spec: JobSpec, track: AudioTrack, mode: str, notes: list[str]) -> _Span:
     """The timeline keeps the track's offset from the video (t=0 lines up with the video), or,
     with keep_offset off, counts from the track's own first sample."""
-    offset = track.offset if spec.keep_offset else 0.0
+    offset = _kept_offset(spec, track, notes)
     start = spec.start or 0.0
     end = spec.range_end
     track_end = offset + track.duration if track.duration is not None else None
-    if track_end is not None and start >= track_end - 1e-3:
+    if spec.start and track_end is not None and start >= track_end - 1e-3:
         raise UsageError(
             f"--start {format_time(start)} is at or after the end of track {track.number} ({format_time(track_end)})")
     if end is not None and end <= offset:
@@ -236,6 +240,26 @@ def _timeline(spec: JobSpec, track: AudioTrack, mode: str, notes: list[str]) -> 
         expected -= max(0.0, offset - start)  # the offset is stored as a container delay, not as samples
     lead = max(0.0, offset - start) if mode == "transcode" else 0.0
     return _Span(offset=offset, origin=track.start - offset, start=start, end=end, lead=lead, expected=expected)
+
+
+def _kept_offset(spec: JobSpec, track: AudioTrack, notes: list[str]) -> float:
+    """The track's offset from the video that the output keeps.
+
+    Audio that starts before the video is kept whole when no range is asked for: no output
+    can start before its own t=0, and cutting the lead would lose real audio. An offset
+    longer than the audio itself (camera timecode, a broadcast clock 10 hours in, against a
+    video that starts at 0) is a timestamp origin, not a delay: rendering it would be hours
+    of silence, so it is reported instead."""
+    offset = track.offset if spec.keep_offset else 0.0
+    if offset < 0 and not spec.trims:
+        notes.append(f"the track starts {-offset:.3f}s before the video; it is kept whole, so it "
+                     f"plays {-offset:.3f}s early against the video")
+        return 0.0
+    if offset > 0 and track.duration is not None and offset > max(track.duration, 1.0) and not spec.trims:
+        notes.append(f"the track's timestamps start {format_time(offset)} after the video's, longer than the "
+                     "audio itself: taken as a clock origin, not rendered as silence")
+        return 0.0
+    return offset
 
 
 def _packet_seconds(track: AudioTrack) -> float:
@@ -281,9 +305,14 @@ def _encoder_settings(spec: JobSpec, fmt: Format, track: AudioTrack, notes: list
     bits = None
     codec = fmt.encoder
     if fmt.lossless:
-        bits = spec.sample_bits or _source_bits(track)
+        bits = spec.sample_bits or min(32, _source_bits(track))
         if fmt.name == "wav":
             codec = {16: "pcm_s16le", 24: "pcm_s24le", 32: "pcm_s32le"}[bits]
+            if track.codec.startswith("pcm_f") and not spec.sample_bits:
+                # Float stays float: 32-bit integers would clip anything over full scale.
+                codec = "pcm_f32le"
+                if _source_bits(track) > 32:
+                    notes.append("64-bit float is written as 32-bit float")
         elif bits == 32:
             notes.append("FLAC stores at most 24 bits here; writing 24-bit")
             bits = 24
@@ -297,7 +326,7 @@ def _encoder_settings(spec: JobSpec, fmt: Format, track: AudioTrack, notes: list
 
 def _source_bits(track: AudioTrack) -> int:
     if track.codec in PCM_CODECS:
-        for bits in (24, 32):
+        for bits in (24, 32, 64):
             if str(bits) in track.codec:
                 return bits
         return 16
@@ -315,7 +344,8 @@ def explain(plan: Plan) -> str:
         text = f"stream copy: {track.codec.upper()} into .{fmt.ext}, {how}"
     else:
         quality = (f"{plan.bitrate // 1000} kb/s" if plan.bitrate
-                   else f"{plan.sample_bits}-bit" if plan.sample_bits else "")
+                   else f"{plan.sample_bits}-bit" + (" float" if plan.codec.startswith("pcm_f") else "")
+                   if plan.sample_bits else "")
         reason = _transcode_reason(plan)
         text = (f"transcode: {track.codec.upper()} -> {fmt.label} {quality}, "
                 f"{plan.sample_rate} Hz {plan.channels}ch ({reason})").replace("  ", " ")

@@ -50,6 +50,11 @@ class Format:
         """Why a copy of ``codec`` from ``source_container`` will not decode sample-identically, if so."""
         if source_container in self.exact_from:
             return None
+        if self.muxer == "mp3" and codec == "mp3":
+            return None  # a Xing/LAME header carries the delay: see copy_muxer_options
+        if self.muxer == "matroska" and codec == "mp3" and source_container in ("mp3", MOV_DEMUXER):
+            return ("Matroska cannot take over the LAME header's (or edit list's) encoder delay by stream copy, "
+                    "so about 1105 priming samples play as a short silence at the start (-f mp3 keeps it)")
         if self.muxer not in MOV_MUXERS and source_container == MOV_DEMUXER and codec in PRIMED_CODECS:
             # Measured: AAC, MP3 and AC-3 out of MP4 into .mka/.mp3/.ac3 gain their priming samples.
             return self.inexact_copy.get(codec) or (
@@ -64,7 +69,11 @@ MOV_MUXERS = frozenset({"ipod", "mp4", "mov"})
 PRIMED_CODECS = frozenset({"aac", "mp3", "ac3", "eac3"})
 
 
-_OPUS_RATES = (48000, 24000, 16000, 12000, 8000)
+# Opus encodes at 8-48 kHz but always decodes at 48 kHz, so a plan (and its verification) at
+# another rate cannot hold: resample to 48 kHz, as ffmpeg's decoder will play it anyway.
+_OPUS_RATES = (48000,)
+# The AAC encoder's sampling-frequency table tops out at 96 kHz (192/384 kHz sources failed to open it).
+_AAC_RATES = (7350, 8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000, 64000, 88200, 96000)
 _MP3_RATES = (44100, 48000, 32000, 22050, 24000, 16000, 11025, 12000, 8000)
 _AC3_RATES = (48000, 44100, 32000)
 
@@ -77,7 +86,7 @@ FORMATS: dict[str, Format] = {
     f.name: f
     for f in [
         Format("m4a", "m4a", "ipod", "AAC in MP4 audio (.m4a)", "aac",
-               copy_codecs=frozenset({"aac", "alac"}), default_bitrate=192_000,
+               copy_codecs=frozenset({"aac", "alac"}), default_bitrate=192_000, rates=_AAC_RATES,
                holds_start_offset=True, holds_stream_tags=True),
         # An iPhone ringtone is AAC in the same MP4 audio container, under its own extension.
         Format("m4r", "m4r", "ipod", "iPhone ringtone (AAC, .m4r)", "aac",
@@ -86,7 +95,7 @@ FORMATS: dict[str, Format] = {
         Format("aac", "aac", "adts", "raw AAC (ADTS)", "aac", copy_codecs=frozenset({"aac"}),
                inexact_copy={"aac": "raw ADTS has no edit list, so the 1024 encoder-priming samples "
                                     "play as a short silence at the start"},
-               exact_from=frozenset({"aac"}), default_bitrate=192_000),
+               exact_from=frozenset({"aac"}), default_bitrate=192_000, rates=_AAC_RATES),
         Format("mp3", "mp3", "mp3", "MP3", "libmp3lame", copy_codecs=frozenset({"mp3"}),
                default_bitrate=192_000, rates=_MP3_RATES, encoder_options={}),
         Format("wav", "wav", "wav", "PCM WAV", "pcm_s16le", copy_codecs=WAV_PCM, lossless=True),
@@ -140,21 +149,27 @@ CODEC_ALIASES = {"mp3float": "mp3", "aac_fixed": "aac", "ac3_fixed": "ac3", "lib
                  "libmp3lame": "mp3", "libvorbis": "vorbis", "flac": "flac"}
 
 # Demuxers whose per-stream duration comes from an index or exact header (MP4 sample tables,
-# Matroska DURATION tags, FLAC STREAMINFO, WAV data size, Ogg granules). Others (AVI, MPEG-TS,
-# raw ADTS, MP3 without Xing) estimate it, so it cannot be used to detect a truncated input.
+# Matroska DURATION tags, FLAC STREAMINFO, WAV data size). Others (AVI, MPEG-TS, raw ADTS, MP3
+# without Xing) estimate it, so it cannot be used to detect a truncated input. Not Ogg: its
+# duration is the last page's granule, which a real file can set past what its pages hold
+# (mutagen's example.opus: 12.72 s declared, 11.35 s of packets), and a cut-off Ogg simply
+# ends on an earlier page, so the granule never tells truncation anyway.
 TRUSTED_DURATION_DEMUXERS = frozenset({
-    "mov,mp4,m4a,3gp,3g2,mj2", "matroska,webm", "flac", "wav", "ogg", "w64", "caf",
+    "mov,mp4,m4a,3gp,3g2,mj2", "matroska,webm", "flac", "wav", "w64", "caf",
 })
 
 
-def copy_muxer_options(fmt: Format, source_container: str) -> dict[str, str]:
+def copy_muxer_options(fmt: Format, *, decoder_skips: bool) -> dict[str, str]:
     """Muxer options for a stream copy.
 
-    An MP3 copied out of a video container has no LAME header of its own; the muxer would
-    write one claiming encoder delay, and decoders would then drop 529 real samples.
-    Without the header the copy decodes sample-identically. An MP3 file keeps its header.
+    The mp3 muxer writes a Xing/LAME header carrying the delay and padding the source tells its
+    decoder to skip (``decoder_skips``: the first packet carries skip-samples side data). MP4/MOV
+    edit lists, Matroska's CodecDelay and an MP3's own LAME header say it, and with the header
+    the copy decodes exactly like the source (measured: MP3 out of MP4 gained 1105 samples
+    without it). AVI, TS, FLV and MP3s without a LAME header say nothing: the delay is part of
+    the decoded audio there, and a header would make decoders drop 529 real samples.
     """
-    if fmt.muxer == "mp3" and source_container != "mp3":
+    if fmt.muxer == "mp3" and not decoder_skips:
         return {"write_xing": "0"}
     return {}
 
@@ -182,3 +197,11 @@ def copy_policy_rows() -> list[tuple[str, str, str]]:
         rows.append((codec if codec != "pcm_s16le" else "PCM (little-endian)", f".{fmt.ext}", note))
     rows.append(("anything else", ".mka", "bit-exact"))
     return rows
+
+
+# Formats vax recognises that the bundled FFmpeg cannot open (measured on real files): named
+# in the error instead of "not a media file". Musepack SV4-SV6 has no magic number, so only
+# its file name says what it is (SV7 "MP+" and SV8 "MPCK" open fine).
+UNREADABLE_MAGIC = ((b"OFR ", "OptimFROG"), (b"ADIF", "AAC in ADIF (not ADTS)"), (b"LA04", "Lossless Audio (LA)"))
+UNREADABLE_SUFFIXES = {".mpc": "Musepack (stream version 4 to 6)", ".mp+": "Musepack (stream version 4 to 6)",
+                       ".mpp": "Musepack (stream version 4 to 6)", ".ofr": "OptimFROG", ".ofs": "OptimFROG"}

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .frames import frame_array
+
 WIDTH, HEIGHT = 800, 120  # drawn at 2x the size the page shows, so it stays sharp
 WAVE_RGB = (37, 99, 235)
 MIDLINE_RGB = (203, 213, 225)
@@ -27,7 +29,7 @@ def peaks(path: Path, total_samples: int, columns: int = WIDTH) -> np.ndarray:
     with av.open(str(path)) as container:
         stream = container.streams.audio[0]
         for frame in container.decode(stream):
-            samples = frame.to_ndarray()
+            samples = frame_array(frame)  # not to_ndarray(): it crashes on 8-channel planar frames
             if samples.dtype.kind == "i":
                 samples = samples.astype(np.float32) / float(np.iinfo(samples.dtype).max)
             if frame.format.is_planar:

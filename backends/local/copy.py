@@ -6,12 +6,15 @@ far (the first kept packet, the end of the last one, holes, drops), one decision
 
 from __future__ import annotations
 
+import dataclasses
+import itertools
 from pathlib import Path
 
 from backends.base import ProgressFn, RunReport
 from extractor.errors import DamagedInput, UnsupportedCodec
 from extractor.policy import copy_muxer_options
 
+from .mp3_header import embedded_header_skip, source_header_frame
 from .source import (
     PREROLL_SECONDS,
     PROGRESS_EVERY,
@@ -24,6 +27,7 @@ from .source import (
     raise_no_audio,
     seek,
 )
+from .tags import prepare_output
 
 
 def copy_track(plan, destination: Path, progress: ProgressFn | None = None) -> RunReport:
@@ -35,11 +39,19 @@ def copy_track(plan, destination: Path, progress: ProgressFn | None = None) -> R
         state = _CopyState(plan, stream, report)
         if plan.start:
             seek(container, stream, plan.shift - PREROLL_SECONDS)
+        source = packets(container, stream, plan, report)
+        # The first packet says whether the source tells its decoder to skip priming (MP3 muxer options).
+        first = next(source, None)
+        skips = first is not None and _skip_samples(first, ends_trimmed=True) > 0
+        own_header = _own_mp3_header(plan, first)
         output = av.open(str(destination), mode="w", format=plan.format.muxer,
-                         options=copy_muxer_options(plan.format, plan.source.container))
+                         options=copy_muxer_options(plan.format, decoder_skips=skips and own_header is None))
         try:
             out_stream = _output_stream(output, stream, plan)
-            for packet in packets(container, stream, plan, report):
+            prepare_output(output, plan)
+            if own_header is not None:
+                _mux_before(output, out_stream, own_header, first)
+            for packet in itertools.chain([first] if first is not None else [], source):
                 kept = state.take(packet)
                 if kept is None:  # past the end of the range
                     break
@@ -90,6 +102,11 @@ class _CopyState:
         self.last_dts = self.last_length = None
         self.unfilled = 0
         self.dropped = 0  # undecodable packets left out
+        # Samples the decoder will drop (skip_samples side data: MP3's LAME delay and padding, Opus
+        # pre-skip, an MP4 edit list's priming): what was read is the span minus these, not the span.
+        self.skipped = 0
+        # Ogg's demuxer already shortens the last packet's duration to the final granule.
+        self.ends_trimmed = plan.source.container == "ogg"
 
     def take(self, packet) -> list | None:
         """The packets to mux for this one (none, it, or the pre-roll packet and it); None once
@@ -114,11 +131,27 @@ class _CopyState:
         self.pending_preroll = None
         if self.first is None:
             self.first = packet.pts
+            self._note_embedded_header(packet)
         self.last_dts = packet.dts
         self.last_length = pts_end - packet.pts
         self.last_end = pts_end
         self.report.packets += 1
+        self.skipped += _skip_samples(packet, ends_trimmed=self.ends_trimmed)
         return kept + [packet]
+
+    def _note_embedded_header(self, packet) -> None:
+        """An MP3 stream that carries its file's LAME header frame as a packet: in an .mp3 copy it
+        is a header again (see mp3_header), so the copy decodes shorter than the source declares."""
+        if self.plan.format.muxer != "mp3" or self.plan.source.container == "mp3":
+            return
+        skip = embedded_header_skip(bytes(packet))
+        if skip is None:
+            return
+        self.skipped += sum(skip)
+        self.report.effective_plan = dataclasses.replace(self.plan, expected_duration=None)
+        self.report.notes.append("the MP3 stream carries its own LAME header frame; the copy keeps it, so players "
+                                 f"skip that frame and the encoder's delay ({skip[0]} samples in all) and padding "
+                                 f"({skip[1]}), as the encoder meant")
 
     def _decodes(self, packet) -> bool:
         try:
@@ -129,6 +162,13 @@ class _CopyState:
 
     def _in_order(self, packet) -> bool:
         if self.last_dts is None or packet.dts is None or packet.dts > self.last_dts:
+            return True
+        if packet.dts == self.last_dts:
+            # Equal consecutive timestamps (a muxer's rounding, e.g. AVI or TS audio) are not damage;
+            # strict muxers (MP4) refuse them, so move this one a tick on, as ffmpeg's copy does.
+            packet.dts += 1
+            if packet.pts is not None and packet.pts < packet.dts:
+                packet.pts = packet.dts
             return True
         # Damaged timing (e.g. repeated data): no muxer takes a packet that goes back in time.
         if self.checker is None:
@@ -164,14 +204,16 @@ class _CopyState:
         if self.first is None:
             raise_no_audio(plan, report, "has no audio packets", damaged=self.dropped > 0)
         span = self.last_end - max(self.first, self.shift) if plan.start else self.last_end - self.first
-        report.written_duration = float((span - self.unfilled) * tb)
+        rate = self.stream.codec_context.sample_rate if self.stream.codec_context else 0
+        skipped = self.skipped / rate if rate else 0.0
+        report.written_duration = max(0.0, float((span - self.unfilled) * tb) - skipped)
         if self.unfilled:
             report.source_complete = False
             report.notes.append(
                 f"{float(self.unfilled * tb):.2f}s of damaged audio was left out; a stream copy cannot fill the "
                 "holes, so the audio after them plays early: transcode (e.g. -f flac) to fill them with silence "
                 "and keep sync")
-        check_complete(plan, report, unfilled=float(self.unfilled * tb))
+        check_complete(report.effective_plan or plan, report, unfilled=float(self.unfilled * tb))
 
 
 def _hole_before(packet, last_end, last_length) -> int:
@@ -182,12 +224,49 @@ def _hole_before(packet, last_end, last_length) -> int:
     return hole if hole > last_length // 2 else 0
 
 
+def _skip_samples(packet, *, ends_trimmed: bool) -> int:
+    """Samples FFmpeg's decoder drops from this packet (AV_PKT_DATA_SKIP_SAMPLES: two little-endian
+    32-bit counts, from the start and from the end), 0 when it has no such side data.
+    ``ends_trimmed``: the packet's duration already leaves the end count out."""
+    if not packet.has_sidedata("skip_samples"):
+        return 0
+    data = bytes(packet.get_sidedata("skip_samples"))
+    if len(data) < 8:
+        return 0
+    return int.from_bytes(data[0:4], "little") + (0 if ends_trimmed else int.from_bytes(data[4:8], "little"))
+
+
 def _packet_ticks(stream) -> int:
     """One packet's length in stream ticks, from the codec's frame size (0 when unknown)."""
     ctx = stream.codec_context
     if ctx is None or not ctx.frame_size or not ctx.sample_rate:
         return 0
     return round(ctx.frame_size / ctx.sample_rate / stream.time_base)
+
+
+def _own_mp3_header(plan, first) -> bytes | None:
+    """MP3 to MP3, whole: the source's own Xing/LAME frame, kept instead of a new one. It holds the
+    encoder's delay *and* padding (the muxer's new header only knows the delay: the copy gained the
+    padding, 318 samples on a real file) and the VBR seek table; every frame it counts is copied."""
+    if plan.format.muxer != "mp3" or plan.source.container != "mp3" or plan.spec.trims or first is None:
+        return None
+    if first.pos is None or first.pos <= 0:
+        return None
+    try:
+        return source_header_frame(plan.source.path, first.pos)
+    except OSError:
+        return None
+
+
+def _mux_before(output, out_stream, data: bytes, first) -> None:
+    """Write ``data`` as a packet just before ``first``: a header frame the demuxer never returned."""
+    import av
+
+    packet = av.Packet(data)
+    packet.time_base = first.time_base
+    packet.pts = packet.dts = (first.dts if first.dts is not None else first.pts) - 1
+    packet.stream = out_stream
+    output.mux(packet)
 
 
 def _mux_shifted(output, out_stream, packet, shift: int) -> None:

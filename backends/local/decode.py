@@ -152,9 +152,12 @@ def _first_position(plan, frame, rate_in: int) -> int:
     """Where the first decoded sample sits on the output timeline (negative: before the cut)."""
     if frame.time is None:
         return 0
+    if not plan.start:
+        # No range asked for: the plan's lead (the offset measured against the file's other streams)
+        # is where the audio starts. The first frame's own timestamp can include a decoder's delay
+        # (WMA: 85 ms) that is not an offset, and rendering it would add silence.
+        return round(plan.lead_silence * rate_in)
     position = round((frame.time - plan.shift) * rate_in)
-    if not plan.spec.keep_offset and not plan.start and position > 0:
-        position = 0  # the offset is being dropped: start with the first sample
     if abs(position) <= 1:  # rounding noise, not an offset
         position = 0
     return position

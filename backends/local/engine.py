@@ -15,6 +15,7 @@ from extractor.errors import OutputError
 
 from .copy import copy_track
 from .multitrack import can_run_together, run_together
+from .tags import finish_output
 from .transcode import transcode_track
 
 _OUTPUT_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EACCES)
@@ -34,7 +35,10 @@ class LocalBackend:
     def run(self, plan, destination: Path, progress: ProgressFn | None = None) -> RunReport:
         run = copy_track if plan.is_copy else transcode_track
         try:
-            return run(plan, destination, progress)
+            report = run(plan, destination, progress)
+            # Tags, cover art, chapters: written on the temp file, so verification sees the final bytes.
+            report.metadata = finish_output(plan, destination)
+            return report
         except OSError as exc:
             if exc.errno is not None and _is_output_error(exc, destination):
                 raise OutputError(f"cannot write {plan.output}: {exc.strerror}") from None
@@ -46,7 +50,10 @@ class LocalBackend:
     def run_together(self, plans, destinations: list[Path], progress=None) -> list[RunReport]:
         """Several tracks of one input in one read of it (see multitrack.py)."""
         try:
-            return run_together(plans, destinations, progress)
+            reports = run_together(plans, destinations, progress)
+            for plan, destination, report in zip(plans, destinations, reports):
+                report.metadata = finish_output(plan, destination)
+            return reports
         except OSError as exc:
             if exc.errno is not None and any(_is_output_error(exc, d) for d in destinations):
                 raise OutputError(f"cannot write {plans[0].output.parent}: {exc.strerror}") from None

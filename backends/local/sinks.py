@@ -17,7 +17,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import ClassVar
 
-from extractor.frames import LAYOUTS, SilenceWriter, plane_arrays, slice_frame
+from extractor.frames import LAYOUTS, SilenceWriter, frame_array, plane_arrays, slice_frame
 
 WRITE_BLOCK = 65536  # samples gathered before one libsndfile write
 _INT_SCALE = {"int16": 1 << 15, "int32": 1 << 31}
@@ -39,6 +39,9 @@ class EncoderSink(SilenceWriter):
 
         self.plan = plan
         self.output = av.open(str(destination), mode="w", format=plan.format.muxer)
+        from .tags import prepare_output
+
+        prepare_output(self.output, plan)  # chapters (MP4, Matroska) and Matroska tags go in the header
         self.stream = None
         self.resampler = None
         self.samples_out = 0
@@ -268,7 +271,7 @@ def _libsndfile_errors(destination: Path):
 
 def _interleaved(frame):
     """(samples, channels) view of a frame, whatever its planar/packed layout."""
-    array = frame.to_ndarray()
+    array = frame_array(frame)  # not to_ndarray(): it crashes on 8-channel planar frames
     if frame.format.is_planar:
         return array.T
     return array.reshape(-1, len(frame.layout.channels))

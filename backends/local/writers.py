@@ -9,7 +9,8 @@ from .sinks import EncoderSink, SoundfileSink
 
 
 def open_sink(plan, destination: Path):
-    if plan.format.name in SoundfileSink.FORMATS:
+    # Float WAV goes through FFmpeg's pcm_f32le: this libsndfile sink converts to integers.
+    if plan.format.name in SoundfileSink.FORMATS and not plan.codec.startswith("pcm_f"):
         return SoundfileSink(plan, destination)
     if plan.format.name == "mp3":
         from backends.local.mp3_lame import (  # 3.5x faster than the wheel's libmp3lame

@@ -49,6 +49,8 @@ def extract_options(func):
         click.option("--preset", metavar="NAME",
                      help="Start from a named preset (podcast, streaming, broadcast, audiobook, cd, ringtone, "
                           "speech; see `vax presets`); options given beside it win."),
+        click.option("--no-tags", is_flag=True,
+                     help="Do not carry the file's tags, cover art and chapters into the output."),
         click.option("--overwrite", is_flag=True, help="Replace existing output files."),
         click.option("--backend", type=click.Choice(["auto", "local", "remote"]), default="auto",
                      show_default=True, help="auto runs locally, and in the cloud only what the local engine "
@@ -77,9 +79,9 @@ def spec_from_options(input_path: str, kw: dict) -> JobSpec:
         channels=int(kw["channels"]) if kw.get("channels") else None,
         sample_bits=int(kw["sample_bits"]) if kw.get("sample_bits") else None,
         exact=kw.get("exact", False), keep_offset=not kw.get("drop_offset", False),
-        salvage=kw.get("salvage", False), overwrite=kw.get("overwrite", False), loudness=kw.get("loudness"),
-        preset=kw.get("preset"), backend=kw.get("backend") or "auto", allow_cloud=bool(kw.get("allow_cloud")),
-        remote_url=kw.get("remote_url"), **creator_spec_options(kw),
+        salvage=kw.get("salvage", False), keep_tags=not kw.get("no_tags", False), overwrite=kw.get("overwrite", False),
+        loudness=kw.get("loudness"), preset=kw.get("preset"), backend=kw.get("backend") or "auto",
+        allow_cloud=bool(kw.get("allow_cloud")), remote_url=kw.get("remote_url"), **creator_spec_options(kw),
     )
 
 
