@@ -134,6 +134,10 @@ def test_split_by_chapters_writes_one_file_per_chapter_named_and_tagged(chaptere
     assert lengths == pytest.approx([4.0, 5.5, 2.5], abs=0.03)
     assert [r.plan.tags["track"] for r in results] == ["1/3", "2/3", "3/3"]
     assert results[1].plan.tags["title"] == "Main: part/1"
+    import mutagen
+
+    tags = mutagen.File(results[1].output)
+    assert tags["title"] == ["Main: part/1"] and tags["tracknumber"] == ["2/3"]
 
 
 def test_split_by_chapters_in_copy_mode_says_it_cuts_at_packets(chaptered, tmp_path):

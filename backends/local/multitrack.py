@@ -20,12 +20,16 @@ from extractor.policy import copy_muxer_options
 from .copy import _CopyState, _mux_shifted, _output_stream
 from .decode import _decode, _flush, _Timeline
 from .source import PREROLL_SECONDS, FrameGuard, demux_errors, seek
+from .tags import prepare_output
 from .writers import open_sink
 
 
 def can_run_together(plans) -> bool:
-    """Plans of one input and one range (copies and transcodes may mix: each track has its own lane)."""
+    """Plans of one input and one range (copies and transcodes may mix: each track has its own lane).
+    MP3 copies keep the one-track path: their header decision needs the first packet before the muxer opens."""
     if len(plans) < 2 or len({p.source.path for p in plans}) != 1:
+        return False
+    if any(p.is_copy and p.format.muxer == "mp3" for p in plans):
         return False
     spec = plans[0].spec
     return not spec.salvage and spec.loudness is None and len({p.shift for p in plans}) == 1
@@ -82,10 +86,11 @@ class _CopyLane:
         self.stream, self.done = stream, False
         self.state = _CopyState(plan, stream, report)
         self.output = av.open(str(destination), mode="w", format=plan.format.muxer,
-                              options=copy_muxer_options(plan.format, plan.source.container))
+                              options=copy_muxer_options(plan.format, decoder_skips=False))
         self.closed = False
         stack.callback(self.close)
         self.out_stream = _output_stream(self.output, stream, plan)
+        prepare_output(self.output, plan)
 
     def take(self, packet) -> None:
         kept = self.state.take(packet)

@@ -34,6 +34,8 @@ class Carry:
         holds = HOLDS.get(plan.format.name, frozenset()) if plan.spec.keep_tags else frozenset()
         source = plan.source
         self.tags = file_tags(source.tags) if "tags" in holds else {}
+        if "tags" in holds and "track" in plan.tags:  # a piece of a split: its own title and number
+            self.tags.update({k: plan.tags[k] for k in ("title", "track") if k in plan.tags})
         end = None if plan.end is None else plan.end
         self.chapters = output_chapters(source.chapters, plan.start, end) if "chapters" in holds else []
         self._want_pictures = "pictures" in holds and source.pictures > 0
