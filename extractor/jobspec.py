@@ -19,6 +19,7 @@ from .timeparse import parse_bitrate, parse_time
 BACKENDS = ("auto", "local", "remote")
 CHANNEL_CHOICES = (1, 2)
 SAMPLE_BITS = (16, 24, 32)
+VERIFY_MODES = ("evidence", "full")
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,7 @@ class JobSpec:
     allow_cloud: bool = False
     salvage: bool = False
     remote_url: str | None = None  # the cloud service's base URL (None: VAX_REMOTE_URL, config, production)
+    verify: str = "evidence"  # prove the output from what the engine wrote, or "full": decode all of it
 
     def __post_init__(self):
         if not self.input:
@@ -94,6 +96,8 @@ class JobSpec:
             raise UsageError("sample bits must be 16, 24 or 32")
         if self.loudness is not None and not -70 <= self.loudness <= -5:
             raise UsageError(f"loudness target {self.loudness} LUFS is out of range (-70 to -5)")
+        if self.verify not in VERIFY_MODES:
+            raise UsageError(f"unknown verification {self.verify!r}; choose from {', '.join(VERIFY_MODES)}")
         if self.backend not in BACKENDS:
             raise UsageError(f"unknown backend {self.backend!r}; choose from {', '.join(BACKENDS)}")
 

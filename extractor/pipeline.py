@@ -152,7 +152,7 @@ def run_plan(plan: Plan, backends: Mapping, progress: JobProgress | None = None)
     with atomic_output(plan.output, overwrite=plan.spec.overwrite) as temp:
         report = backend.run(plan, temp, on_progress)
         plan = _plan_to_verify(plan, report)
-        verification = verify_output(plan, temp)
+        verification = verify_output(plan, temp, report)
         publish(temp, plan.output, overwrite=plan.spec.overwrite)
     if progress:
         progress(plan, 1.0)

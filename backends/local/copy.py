@@ -12,6 +12,7 @@ from backends.base import ProgressFn, RunReport
 from extractor.errors import DamagedInput, UnsupportedCodec
 from extractor.policy import copy_muxer_options
 
+from .evidence import PacketWitness
 from .source import (
     PREROLL_SECONDS,
     PROGRESS_EVERY,
@@ -37,6 +38,7 @@ def copy_track(plan, destination: Path, progress: ProgressFn | None = None) -> R
             seek(container, stream, plan.shift - PREROLL_SECONDS)
         output = av.open(str(destination), mode="w", format=plan.format.muxer,
                          options=copy_muxer_options(plan.format, plan.source.container))
+        witness = PacketWitness()  # what verification checks the file against
         try:
             out_stream = _output_stream(output, stream, plan)
             for packet in packets(container, stream, plan, report):
@@ -44,6 +46,7 @@ def copy_track(plan, destination: Path, progress: ProgressFn | None = None) -> R
                 if kept is None:  # past the end of the range
                     break
                 for each in kept:
+                    witness.add(each)
                     _mux_shifted(output, out_stream, each, state.shift)
                 if kept and progress and report.packets % PROGRESS_EVERY == 0:
                     state.show_progress(progress)
@@ -57,6 +60,7 @@ def copy_track(plan, destination: Path, progress: ProgressFn | None = None) -> R
     finally:
         container.close()
     state.finish()
+    report.evidence = witness.result()
     return report
 
 

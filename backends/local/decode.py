@@ -57,6 +57,8 @@ def decode_into(plan, sink, progress: ProgressFn | None = None) -> RunReport:
                     if guard.fits(frame):
                         timeline.place(frame)
             sink.close()
+            evidence = getattr(sink, "evidence", None)  # a meter or a normaliser keeps none
+            report.evidence = evidence() if evidence else None
         except BaseException:
             sink.abort()
             raise

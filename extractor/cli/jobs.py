@@ -47,6 +47,9 @@ def extract_options(func):
                      help="Normalise to this integrated loudness (EBU R128, two-pass, true peak under -1.5 dBTP), "
                           "e.g. -16 (podcast) or -23 (broadcast)."),
         click.option("--overwrite", is_flag=True, help="Replace existing output files."),
+        click.option("--verify", "verify", type=click.Choice(["evidence", "full"]), default="evidence",
+                     show_default=True, help="evidence: prove the output from what was written (every packet "
+                                             "checked, both ends decoded); full: also decode all of it."),
         click.option("--backend", type=click.Choice(["auto", "local", "remote"]), default="auto",
                      show_default=True, help="auto runs locally, and in the cloud only what the local engine "
                                              "cannot decode (with --allow-cloud)."),
@@ -74,6 +77,7 @@ def spec_from_options(input_path: str, kw: dict) -> JobSpec:
         exact=kw.get("exact", False), keep_offset=not kw.get("drop_offset", False),
         salvage=kw.get("salvage", False), overwrite=kw.get("overwrite", False), loudness=kw.get("loudness"),
         backend=kw.get("backend") or "auto", allow_cloud=bool(kw.get("allow_cloud")), remote_url=kw.get("remote_url"),
+        verify=kw.get("verify") or "evidence",
     )
 
 
