@@ -13,7 +13,7 @@ import zlib
 
 from backends.base import Evidence
 
-HEAD = 65536  # bytes at a file's start that a writer may rewrite on close (WAV/FLAC header, LAME tag)
+HEAD = 4096  # bytes at a file's start a writer may rewrite on close (WAV/FLAC header, LAME tag frame)
 
 
 class PacketWitness:
