@@ -99,97 +99,96 @@ def _check_declared_length(stream, evidence, rate: int, tolerance: float) -> lis
     return []
 
 
-def _payload(muxer: str, packet):
+def _payload(packet):
+    """An ADTS frame without the header the muxer put in front of it."""
     data = memoryview(packet)
-    if muxer == "adts" and len(data) >= 7:  # the ADTS header the muxer put in front of each frame
+    if len(data) >= 7:
         return data[7 if data[1] & 1 else 9:]
     return data
 
 
 class _Count:
     """Samples a decoder would deliver: the first and last packets decoded (the decoder applies
-    priming and end trims there), the ones between counted by their timestamps (not by their
-    durations: Matroska rounds each to a millisecond, and the rounding would add up)."""
+    priming and end trims there), the ones between counted: in packets for codecs of a fixed
+    frame size, in bytes for PCM, else by their timestamps (not by their durations: Matroska
+    rounds each to a millisecond, and the rounding would add up)."""
 
     def __init__(self, stream):
         self.decoder = stream.codec_context
         self.time_base = stream.time_base
-        self.head = 0
+        self.head = 0  # samples decoded from the first packets
+        self.head_bytes = 0
+        self.frame_samples = 0  # of the last frame decoded at the head
         self.tail: deque = deque(maxlen=TAIL_PACKETS)
-        self.seen = 0
-        self.middle_start = None  # pts of the first packet after the decoded head
-        self.middle_ticks = 0  # durations of the packets that left the tail, when pts are missing
-        self.timed = True
-        # Codecs whose every packet decodes to one frame of a fixed size: the middle is counted
-        # exactly in packets (timestamps can be rounded: Matroska's to a millisecond).
-        self.fixed = self.decoder.name in FIXED_FRAME_DECODERS
-        self.frame_samples = 0
-        self.middle_packets = 0
-        self.middle_bytes = 0  # PCM: the middle is its bytes over the bytes per sample
-        self.pcm = self.decoder.name.startswith("pcm_")
+        self.middle_start = None  # pts of the first packet after the head
 
-    def add(self, packet) -> None:
-        self.seen += 1
-        if self.seen <= TAIL_PACKETS:
-            for frame in self.decoder.decode(packet):
-                self.head += frame.samples
-                self.frame_samples = frame.samples
-            return
-        if self.seen == TAIL_PACKETS + 1:
-            self.middle_start = packet.pts
-        if len(self.tail) == TAIL_PACKETS:
-            self.middle_ticks += self.tail[0].duration or 0
-            self.middle_packets += 1
-            self.middle_bytes += self.tail[0].size
-        self.timed = self.timed and packet.pts is not None
-        self.tail.append(packet)
+    def add_head(self, packet) -> None:
+        self.head_bytes += packet.size
+        for frame in self.decoder.decode(packet):
+            self.head += frame.samples
+            self.frame_samples = frame.samples
 
-    def finish(self) -> int:
-        """Decode the last packets and flush: the total, in samples."""
-        tail = sum(frame.samples for packet in self.tail for frame in self.decoder.decode(packet))
-        tail += sum(frame.samples for frame in self.decoder.decode(None))
-        if self.fixed and self.frame_samples:
-            return self.head + self.middle_packets * self.frame_samples + tail
-        if self.pcm and self.decoder.format is not None:
-            width = self.decoder.format.bytes * self.decoder.channels
-            return self.head + self.middle_bytes // width + tail
-        middle = self.middle_ticks
-        if self.tail and self.timed and self.middle_start is not None:
-            middle = self.tail[0].pts - self.middle_start
-        return self.head + round(middle * self.time_base * self.decoder.sample_rate) + tail
+    def finish(self, packets: int, size: int) -> int:
+        """Decode the last packets and flush: the total, in samples, of ``packets`` and ``size`` bytes."""
+        decoder = self.decoder
+        tail = sum(frame.samples for packet in self.tail for frame in decoder.decode(packet))
+        tail += sum(frame.samples for frame in decoder.decode(None))
+        middle_packets = max(0, packets - TAIL_PACKETS - len(self.tail))
+        if not middle_packets:
+            return self.head + tail
+        if decoder.name in FIXED_FRAME_DECODERS and self.frame_samples:
+            return self.head + middle_packets * self.frame_samples + tail
+        if decoder.name.startswith("pcm_") and decoder.format is not None:
+            middle_bytes = size - self.head_bytes - sum(packet.size for packet in self.tail)
+            return self.head + middle_bytes // (decoder.format.bytes * decoder.channels) + tail
+        if self.middle_start is None or self.tail[0].pts is None:
+            return self.head + tail  # no timestamps to count by: the duration check will say so
+        middle = self.tail[0].pts - self.middle_start
+        return self.head + round(middle * self.time_base * decoder.sample_rate) + tail
 
 
 def _check_packets(container, stream, muxer: str, evidence) -> tuple[int, list[str]]:
-    """Demux every packet: count, bytes, CRC-32 and span against the evidence; decode both ends."""
+    """Demux every packet: count, bytes, CRC-32 and span against the evidence; decode both ends.
+    The loop runs once per packet of an hour-long file (170k): integer ticks, nothing else."""
     import av
 
-    size = crc = 0
+    count = size = crc = 0
     first = end = None
     counter = _Count(stream)
-    problems: list[str] = []
+    tail = counter.tail
+    adts = muxer == "adts"
     try:
         for packet in container.demux(stream):
             if packet.size == 0:
                 continue
-            payload = _payload(muxer, packet)
-            size += len(payload)
+            payload = _payload(packet) if adts else packet
+            count += 1
+            size += len(payload) if adts else packet.size
             crc = zlib.crc32(payload, crc)
-            if packet.pts is not None:
-                start = float(packet.pts * packet.time_base)
-                stop = start + float((packet.duration or 0) * packet.time_base)
-                first = start if first is None else min(first, start)
-                end = stop if end is None else max(end, stop)
-            counter.add(packet)
-        samples = counter.finish()
+            pts = packet.pts
+            if pts is not None:
+                stop = pts + (packet.duration or 0)
+                if first is None or pts < first:
+                    first = pts
+                if end is None or stop > end:
+                    end = stop
+            if count <= TAIL_PACKETS:
+                counter.add_head(packet)
+                continue
+            if count == TAIL_PACKETS + 1:
+                counter.middle_start = pts
+            tail.append(packet)
+        samples = counter.finish(count, size)
     except av.error.FFmpegError as exc:
         return 0, [f"it does not read and decode to the end ({getattr(exc, 'strerror', None) or exc})"]
-    if counter.seen != evidence.packets and muxer in SAME_PACKETS:
-        problems.append(f"it holds {counter.seen} packets, {evidence.packets} were written")
+    problems: list[str] = []
+    if count != evidence.packets and muxer in SAME_PACKETS:
+        problems.append(f"it holds {count} packets, {evidence.packets} were written")
     if size != evidence.payload_bytes:
         problems.append(f"its audio is {size} bytes, {evidence.payload_bytes} were written")
     elif crc != evidence.payload_crc:
         problems.append("its audio differs from what was written (CRC-32 mismatch)")
-    span = 0.0 if first is None else end - first
+    span = 0.0 if first is None else float((end - first) * stream.time_base)
     if muxer in SAME_SPAN and abs(span - evidence.span) > SPAN_SLACK:
         problems.append(f"its packets span {span:.3f}s, {evidence.span:.3f}s were written")
     return samples, problems

@@ -21,26 +21,34 @@ class PacketWitness:
 
     def __init__(self):
         self.evidence = Evidence()
-        self._first = None  # seconds
+        self._time_base = None  # of the first packet; every packet of one stream shares it
+        self._first = None  # ticks: integer arithmetic per packet, one conversion at the end
         self._end = None
 
     def add(self, packet) -> None:
         """Record ``packet`` before it is muxed (muxing takes its data away)."""
-        if packet.size == 0:  # an encoder's last word (new extradata only): no file holds it as a packet
+        size = packet.size
+        if size == 0:  # an encoder's last word (new extradata only): no file holds it as a packet
             return
         ev = self.evidence
         ev.packets += 1
-        ev.payload_bytes += packet.size
-        ev.payload_crc = zlib.crc32(memoryview(packet), ev.payload_crc)
-        if packet.pts is not None and packet.time_base is not None:
-            start = float(packet.pts * packet.time_base)
-            end = start + float((packet.duration or 0) * packet.time_base)
-            self._first = start if self._first is None else min(self._first, start)
-            self._end = end if self._end is None else max(self._end, end)
+        ev.payload_bytes += size
+        ev.payload_crc = zlib.crc32(packet, ev.payload_crc)
+        pts = packet.pts
+        if pts is None:
+            return
+        if self._time_base is None:
+            self._time_base = packet.time_base
+        end = pts + (packet.duration or 0)
+        if self._first is None or pts < self._first:
+            self._first = pts
+        if self._end is None or end > self._end:
+            self._end = end
 
     def result(self, samples: int | None = None) -> Evidence:
         ev = self.evidence
-        ev.span = None if self._first is None else self._end - self._first
+        known = self._first is not None and self._time_base is not None
+        ev.span = float((self._end - self._first) * self._time_base) if known else None
         ev.samples = samples
         return ev
 
