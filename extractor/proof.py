@@ -62,7 +62,7 @@ def prove(container, plan, evidence, path) -> tuple[Proven, list[str]]:
     if evidence.tail_crc is not None:
         problems = _check_bytes(path, evidence)
         problems += _check_declared_length(stream, evidence, rate, plan.tolerance)
-        problems += _check_ends(container, stream, seek_to_end=True)
+        problems += _check_ends(container, stream)
         samples = evidence.samples
     else:
         samples, problems = _check_packets(container, stream, plan.format.muxer, evidence)
@@ -207,7 +207,7 @@ def _decode_tail(decoder, tail) -> list[str]:
     return []
 
 
-def _check_ends(container, stream, seek_to_end: bool) -> list[str]:
+def _check_ends(container, stream) -> list[str]:
     """Decode the first packets, then (seeking) the last ones."""
     import av
 
@@ -221,7 +221,7 @@ def _check_ends(container, stream, seek_to_end: bool) -> list[str]:
                 break
         if frames == 0:
             return ["its first packets decode to no audio"]
-        if seek_to_end and stream.duration:
+        if stream.duration:
             decoder.flush_buffers()
             container.seek(max(0, stream.duration - round(1 / stream.time_base)), stream=stream)
             tail = deque((p for p in container.demux(stream) if p.size), maxlen=TAIL_PACKETS)
