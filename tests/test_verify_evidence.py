@@ -136,3 +136,21 @@ def test_a_mock_engine_without_evidence_is_decoded(media, tmp_path):
     (result,) = run_spec(spec, backends={"local": MockBackend(handler)})
     assert result.verification.method == "decode"
     assert result.verification.peak_dbfs == pytest.approx(-6.0, abs=0.3)
+
+
+def test_a_writer_that_rewrites_past_the_header_leaves_no_evidence(tmp_path):
+    from backends.local.evidence import HEAD, HashingFile
+
+    kept = HashingFile(tmp_path / "a.bin")
+    kept.write(b"x" * (HEAD + 100))
+    kept.seek(0)
+    kept.write(b"header")  # inside the head: the usual rewrite on close
+    kept.close()
+    assert kept.evidence(samples=1).file_size == HEAD + 100
+
+    broken = HashingFile(tmp_path / "b.bin")
+    broken.write(b"x" * (HEAD + 100))
+    broken.seek(HEAD + 10)
+    broken.write(b"y")  # bytes already hashed: the CRC would be wrong, so there is none
+    broken.close()
+    assert broken.evidence(samples=1) is None
