@@ -427,10 +427,19 @@ class Bench:
         print(f"  AAC decode of the 3-min track in-process: {statistics.median(times):.3f}s", flush=True)
 
     def long_inputs(self):
+        self.hour_copies()
+        self.hour_transcodes()
+
+    def hour_copies(self):
         from . import long_inputs
 
-        for case in (long_inputs.copy_hour_warm, long_inputs.copy_joined_cold, long_inputs.hour_transcodes):
-            case(self, interleave, ffmpeg, vax)
+        long_inputs.copy_hour_warm(self, interleave, ffmpeg, vax)
+        long_inputs.copy_joined_cold(self, interleave, ffmpeg, vax)
+
+    def hour_transcodes(self):
+        from . import long_inputs
+
+        long_inputs.hour_transcodes(self, interleave, ffmpeg, vax)
 
     def remote(self):
         script = HERE / "remote_overhead.py"
