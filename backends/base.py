@@ -39,6 +39,7 @@ class Evidence:
     head: int = 0  # ... the bytes at its start rewritten on close (checked by opening the file) ...
     tail_crc: int | None = None  # ... and a CRC-32 of everything after them
     peak: float | None = None  # peak sample magnitude (0..1) handed to the encoder, where it was at hand
+    loudness: float | None = None  # integrated loudness (LUFS) of what was encoded, when the plan normalises
 
 
 @dataclass

@@ -76,7 +76,7 @@ def verify_output(plan, path: Path, report=None) -> Verification:
         expected_duration=None if plan.expected_duration is None else round(plan.expected_duration, 6),
         difference=None if difference is None else round(difference, 6), tolerance=plan.tolerance,
         samples=found.samples, peak_dbfs=found.peak, size=path.stat().st_size,
-        loudness_lufs=None if found.meter is None else round(found.meter.result().integrated, 2),
+        loudness_lufs=found.loudness(),
         declared_duration=None if declared is None else round(declared, 6), method=found.method,
     )
 
@@ -91,7 +91,13 @@ class _Found:
     peak: float | None
     problems: list
     method: str
-    meter: object | None = None
+    meter: object | None = None  # a full decode's loudness meter
+    measured_loudness: float | None = None  # measured during the encode (the evidence's)
+
+    def loudness(self) -> float | None:
+        if self.meter is not None:
+            return round(self.meter.result().integrated, 2)
+        return None if self.measured_loudness is None else round(self.measured_loudness, 2)
 
 
 def _measure(container, plan, path: Path, evidence) -> _Found:
@@ -100,7 +106,7 @@ def _measure(container, plan, path: Path, evidence) -> _Found:
         proven, problems = prove(container, plan, evidence, path)
         peak = None if not evidence.peak or evidence.peak <= 0 else round(20 * math.log10(evidence.peak), 2)
         return _Found(proven.codec, proven.sample_rate, proven.channels, proven.samples, proven.start, peak,
-                      problems, "evidence")
+                      problems, "evidence", measured_loudness=evidence.loudness)
     stream = container.streams.audio[0]
     ctx = stream.codec_context
     meter = _loudness_meter(plan)
@@ -133,8 +139,10 @@ def _mismatches(plan, found: _Found) -> list[str]:
 def _evidence(plan, report):
     """The engine's evidence, when it can prove this file; None means decoding it all."""
     evidence = getattr(report, "evidence", None)
-    if plan.spec.verify == "full" or plan.spec.loudness is not None:  # loudness is measured by decoding
+    if plan.spec.verify == "full":
         return None
+    if plan.spec.loudness is not None and getattr(evidence, "loudness", None) is None:
+        return None  # the loudness reached must be measured: by decoding, if not during the encode
     return evidence if usable(plan, evidence) else None
 
 

@@ -154,3 +154,15 @@ def test_a_writer_that_rewrites_past_the_header_leaves_no_evidence(tmp_path):
     broken.write(b"y")  # bytes already hashed: the CRC would be wrong, so there is none
     broken.close()
     assert broken.evidence(samples=1) is None
+
+
+@pytest.mark.parametrize("fmt", ["flac", "m4a"])
+def test_loudness_is_measured_during_the_encode(media, tmp_path, fmt):
+    spec = JobSpec.build(str(media["mp4_aac"]), format=fmt, loudness=-20, output=f"{tmp_path}/")
+    (metered,) = run_spec(spec, backends={"local": LocalBackend()})
+    assert metered.verification.method == "evidence"
+    (decoded,) = run_spec(spec.replace(verify="full", output=f"{tmp_path}/full/"), backends={"local": LocalBackend()})
+    assert decoded.verification.method == "decode"
+    assert abs(metered.verification.loudness_lufs + 20) <= 0.5
+    # What was handed to the encoder is what a decode of the output measures, give or take the codec.
+    assert metered.verification.loudness_lufs == pytest.approx(decoded.verification.loudness_lufs, abs=0.3)

@@ -57,8 +57,7 @@ def decode_into(plan, sink, progress: ProgressFn | None = None) -> RunReport:
                     if guard.fits(frame):
                         timeline.place(frame)
             sink.close()
-            evidence = getattr(sink, "evidence", None)  # a meter or a normaliser keeps none
-            report.evidence = evidence() if evidence else None
+            report.evidence = _evidence_of(sink)
         except BaseException:
             sink.abort()
             raise
@@ -66,6 +65,17 @@ def decode_into(plan, sink, progress: ProgressFn | None = None) -> RunReport:
         container.close()
     timeline.finish(undecodable)
     return report
+
+
+def _evidence_of(sink):
+    """What the sink wrote; a sink in front of another (the loudness normaliser) hands on the
+    evidence of the one behind it; a meter writes nothing and keeps none."""
+    while sink is not None:
+        evidence = getattr(sink, "evidence", None)
+        if evidence is not None:
+            return evidence()
+        sink = getattr(sink, "sink", None)
+    return None
 
 
 def _decode(decoder, packet, guard: FrameGuard, plan) -> list | None:
