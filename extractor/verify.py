@@ -156,10 +156,13 @@ def _expected_duration(plan, report, found) -> tuple[float | None, float | None]
     packets are the source's, and their timestamps may be what is wrong)."""
     declared = plan.expected_duration
     complete = getattr(report, "source_complete", True)
-    if declared is None or report is None or not complete or plan.spec.trims:
+    # Only an engine that read the source itself and kept count (the local one) says what was
+    # read; the cloud renders its own copy, and a mock says nothing.
+    counted = getattr(report, "evidence", None) is not None
+    if declared is None or not counted or not complete or plan.spec.trims:
         return declared, None
     read = report.written_duration
-    if plan.is_copy and getattr(report, "evidence", None) is not None and found.rate:
+    if plan.is_copy and found.rate:
         read = max(read or 0.0, found.samples / found.rate)
     if read is None or read <= declared + plan.tolerance:
         return declared, None
