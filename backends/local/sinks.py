@@ -128,10 +128,14 @@ class SoundfileSink(SilenceWriter):
         self.dtype = np.dtype("int16") if self.bits == 16 else np.dtype("int32")
         # Written through HashingFile, so verification can check the bytes instead of decoding them.
         self.target = HashingFile(destination)
-        with _libsndfile_errors(destination):
-            self.file = soundfile.SoundFile(
-                self.target, mode="w", samplerate=plan.sample_rate, channels=plan.channels,
-                format=self.FORMATS[plan.format.name], subtype=self.SUBTYPES[self.bits])
+        try:
+            with _libsndfile_errors(destination):
+                self.file = soundfile.SoundFile(
+                    self.target, mode="w", samplerate=plan.sample_rate, channels=plan.channels,
+                    format=self.FORMATS[plan.format.name], subtype=self.SUBTYPES[self.bits])
+        except BaseException:
+            self.target.close()
+            raise
         title = plan.tags.get("title")
         if title:
             self.file.title = title
