@@ -106,6 +106,8 @@ def _segment(job) -> tuple[int, int]:
     path, index, shift, rate, channels, begin, end, look_past, destination = job
     written = 0
     cursor = None
+    pending: list = []  # planes of consecutive samples, converted and written per block like the serial sink
+    pending_at = pending_count = 0
     with av.open(path, options=READ_OPTIONS) as container, open(destination, "r+b") as out:
         stream = container.streams[index]
         for other in container.streams:
@@ -121,12 +123,33 @@ def _segment(job) -> tuple[int, int]:
                     cursor = 0
             keep_from, keep_to = max(0, begin - cursor), min(frame.samples, end - cursor)
             if keep_to > keep_from:
-                planes = frame.to_ndarray()
-                samples = planes.T if frame.format.is_planar else planes.reshape(-1, channels)
-                block = _to_int(np.ascontiguousarray(samples[keep_from:keep_to]), np.dtype("int16"))
-                os.pwrite(out.fileno(), block.tobytes(), HEADER + (cursor + keep_from) * channels * 2)
-                written += keep_to - keep_from
+                if not pending:
+                    pending_at = cursor + keep_from
+                pending.append(_planes(frame, channels, keep_from, keep_to))
+                pending_count += keep_to - keep_from
+                if pending_count >= BLOCK:
+                    written += _write(out, pending, pending_at, channels, np, _to_int)
+                    pending, pending_count = [], 0
             cursor += frame.samples
             if cursor - end > look_past:
                 break
+        if pending:
+            written += _write(out, pending, pending_at, channels, np, _to_int)
     return written, max(0, cursor - end) if cursor is not None else 0
+
+
+BLOCK = 65536  # samples per conversion and write
+
+
+def _planes(frame, channels: int, keep_from: int, keep_to: int):
+    array = frame.to_ndarray()
+    if frame.format.is_planar:
+        return array[:, keep_from:keep_to]
+    return array.reshape(-1, channels)[keep_from:keep_to].T
+
+
+def _write(out, pending: list, at: int, channels: int, np, to_int) -> int:
+    samples = np.ascontiguousarray(np.concatenate(pending, axis=1).T)
+    block = to_int(samples, np.dtype("int16"))
+    os.pwrite(out.fileno(), block.tobytes(), HEADER + at * channels * 2)
+    return len(block)
