@@ -20,6 +20,29 @@ ProgressFn = Callable[[float], None]
 
 
 @dataclass
+class Evidence:
+    """What an engine wrote, for verification to check the file against without decoding it all.
+
+    Two kinds, one per way a file gets written. Through an FFmpeg muxer (stream copy, FFmpeg
+    encoders): the payloads handed to the muxer (count, bytes, a running CRC-32) and their
+    timestamp span, which a demux of the file must reproduce. Through a writer of our own
+    (libsndfile WAV/FLAC, LAME MP3): the file's size and a CRC-32 of every byte after ``head``
+    (the header the writer rewrites when it closes), which the file's bytes must reproduce.
+    """
+
+    packets: int = 0  # payloads handed to the muxer
+    payload_bytes: int = 0
+    payload_crc: int = 0  # CRC-32 of the payloads, in order
+    span: float | None = None  # seconds from the first payload's timestamp to the last one's end
+    samples: int | None = None  # samples handed to the encoder (transcodes)
+    file_size: int | None = None  # writers of our own: the file's length ...
+    head: int = 0  # ... the bytes at its start rewritten on close (checked by opening the file) ...
+    tail_crc: int | None = None  # ... and a CRC-32 of everything after them
+    peak: float | None = None  # peak sample magnitude (0..1) handed to the encoder, where it was at hand
+    loudness: float | None = None  # integrated loudness (LUFS) of what was encoded, when the plan normalises
+
+
+@dataclass
 class RunReport:
     """What a backend says it did; verification checks the file against the plan, not against this."""
 
@@ -39,6 +62,9 @@ class RunReport:
     transferred: dict[str, int] = field(default_factory=dict)
     # The source's file-level metadata carried into the output: {"tags": [names], "pictures": n, "chapters": n}.
     metadata: dict = field(default_factory=dict)
+    # What was written, when the engine kept count (backends.local does); None means verification
+    # decodes the whole file instead.
+    evidence: Evidence | None = None
 
 
 @runtime_checkable

@@ -72,10 +72,17 @@ SPECS = {
         InputSpec(f"batch_{i}", "mp4", 3, 1280, 720, "libx264", 2_500_000, (AAC,), seed=i + 1)
         for i in range(8)
     ]
+    # An hour-long recording (a meeting, a lecture): AAC 128k with a small video.
+    + [InputSpec("rec_1hour", "mp4", 60, 320, 180, "libx264", 150_000, (AAC,), seed=11)]
 }
+# Inputs joined from copies of another one by ffmpeg's concat demuxer (`-f concat -c copy`), as
+# users join recorded parts: the result declares less than its packets hold (issue 20).
+JOINED = {"joined_1hour_720p": ("batch_0", 20)}
 
 
 def path_of(name: str) -> Path:
+    if name in JOINED:
+        return CACHE / VERSION / f"{name}.mp4"
     spec = SPECS[name]
     return CACHE / VERSION / f"{spec.name}.{spec.container}"
 
@@ -83,16 +90,33 @@ def path_of(name: str) -> Path:
 def ensure(names=None, log=print) -> dict[str, Path]:
     """Build every missing input (atomically: a half-written file never looks cached)."""
     paths = {}
-    for name in names or SPECS:
+    for name in names or [*SPECS, *JOINED]:
         target = path_of(name)
         if not target.exists():
             target.parent.mkdir(parents=True, exist_ok=True)
             log(f"generating {target.name} ...")
             temp = target.with_name(target.stem + ".partial" + target.suffix)
-            build(SPECS[name], temp)
+            if name in JOINED:
+                part, count = JOINED[name]
+                join(ensure([part], log)[part], count, temp)
+            else:
+                build(SPECS[name], temp)
             temp.replace(target)
         paths[name] = target
     return paths
+
+
+def join(part: Path, count: int, target: Path) -> None:
+    """``count`` copies of ``part`` joined by ffmpeg's concat demuxer, stream copy."""
+    import subprocess
+
+    listing = target.with_suffix(".txt")
+    listing.write_text(f"file '{part}'\n" * count)
+    try:
+        subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-f", "concat", "-safe", "0", "-i", str(listing),
+                        "-c", "copy", "-f", "mp4", str(target)], check=True)
+    finally:
+        listing.unlink()
 
 
 # -- building -----------------------------------------------------------------------------

@@ -42,6 +42,13 @@ def goals(res: dict) -> list[dict]:
             note,
         )
 
+    _speed_goals(res, c, add, ratio_row)
+    _resource_goals(res, c, add, ratio_row)
+    _long_input_goals(res, c, add, ratio_row)
+    return rows
+
+
+def _speed_goals(res, c, add, ratio_row) -> None:
     ratio_row("copy 3-min MP4, `vax extract` whole process vs ffmpeg", "copy_3min_mp4", "vax", 1.25)
     if "copy_3min_in_process" in c:
         share = c["copy_3min_in_process"].get("verification_share", {}).get("median")
@@ -98,6 +105,9 @@ def goals(res: dict) -> list[dict]:
             None,
             f"load average {x['loadavg'][0]:.1f} on {res['machine']['cores']} cores: the second core is not free",
         )
+
+
+def _resource_goals(res, c, add, ratio_row) -> None:
     if "copy_500mb_mp4" in c:
         big = c["copy_500mb_mp4"]
         ratio = big["rchar"]["vax"] / big["rchar"]["ffmpeg"]
@@ -209,8 +219,21 @@ def goals(res: dict) -> list[dict]:
             None,
             "`benchmarks/remote_overhead.py`",
         )
-    return rows
 
+
+def _long_input_goals(res, c, add, ratio_row) -> None:
+    """Issue 20: hour-long inputs (benchmarks/long_inputs.py)."""
+    ratio_row("copy, 1-hour recording, warm, whole process", "copy_1hour_rec", "vax", 1.2)
+    if "cold_joined_1hour_720p" in c:
+        cold = c["cold_joined_1hour_720p"]
+        ratio_row("copy, 1-hour 720p MP4 joined from 20 parts, cold cache", "cold_joined_1hour_720p", "vax", 0.6,
+                  "read_bytes: " + ", ".join(f"{k} {v / MB:.0f} MB" for k, v in cold["read_bytes"].items())
+                  + f" of {cold['file_bytes'] / MB:.0f} MB")
+    for fmt, limit in (("mp3", 0.6), ("flac", 0.6), ("wav", 0.8)):
+        key = f"{fmt}_1hour_rec"
+        if key in c:
+            ratio_row(f"1-hour recording to {fmt.upper()}", key, "vax", limit,
+                      f"peak RSS vax {c[key]['maxrss_mb']['vax']:.0f} MB; no segmenting yet: one core")
 
 def table_rows(res: dict) -> list[str]:
     lines = [

@@ -118,3 +118,64 @@ def frame_peak(array) -> float:
     if info.min == 0:  # unsigned 8-bit
         return max(int(array.max()) - 128, 128 - int(array.min())) / 128
     return max(int(array.max()), -int(array.min())) / -info.min
+
+
+# FFmpeg's resampler leaves a downmix unnormalised when it outputs float: stereo -> mono adds
+# L and R at -3 dB each, so a correlated stereo track comes out 3 dB hotter than its source and
+# clips once written as integers (measured: a 0.9 peak became 1.27). ffmpeg's CLI gets away with
+# it only for integer outputs. rematrix_maxval=1 keeps every output channel's gain at or under 1.
+DOWNMIX_NORMALISED = ("aresample", "rematrix_maxval=1.0")
+
+
+class Resampler:
+    """What ``av.AudioResampler`` does (format, layout, rate; ``resample(frame) -> [frames]``,
+    ``resample(None)`` flushes), through a filter graph whose downmix cannot clip."""
+
+    def __init__(self, format: str, layout: str, rate: int):
+        self.format, self.layout, self.rate = format, layout, rate
+        self._graph = None
+        self._pts = 0
+
+    def resample(self, frame) -> list:
+
+        if frame is None:
+            if self._graph is None:
+                return []
+            self._graph.push(None)
+            return self._drain()
+        if self._graph is None:
+            self._graph = self._build(frame)
+        frame.pts = self._pts  # the graph counts input samples; decoder timestamps are in another base
+        frame.time_base = _fraction(1, frame.sample_rate)
+        self._pts += frame.samples
+        self._graph.push(frame)
+        return self._drain()
+
+    def _build(self, frame):
+        import av
+
+        graph = av.filter.Graph()
+        nodes = [graph.add_abuffer(sample_rate=frame.sample_rate, format=frame.format.name,
+                                   layout=frame.layout.name, time_base=_fraction(1, frame.sample_rate)),
+                 graph.add(*DOWNMIX_NORMALISED),
+                 graph.add("aformat", f"sample_fmts={self.format}:channel_layouts={self.layout}"
+                                      f":sample_rates={self.rate}"),
+                 graph.add("abuffersink")]
+        graph.link_nodes(*nodes).configure()
+        return graph
+
+    def _drain(self) -> list:
+        import av
+
+        out = []
+        while True:
+            try:
+                out.append(self._graph.pull())
+            except (av.error.BlockingIOError, av.error.EOFError):
+                return out
+
+
+def _fraction(a: int, b: int):
+    from fractions import Fraction
+
+    return Fraction(a, b)

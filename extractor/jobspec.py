@@ -20,6 +20,7 @@ BACKENDS = ("auto", "local", "remote")
 CHANNEL_CHOICES = (1, 2)
 SAMPLE_BITS = (16, 24, 32)
 SPLITS = (None, "chapters", "times", "silence")
+VERIFY_MODES = ("evidence", "full")
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,7 @@ class JobSpec:
     keep_mtime: bool = False  # give each output the source's modification time
     timeout: float | None = None  # seconds a job may run before it is stopped (a hung decoder)
     waveform: str | None = None  # also draw each output's waveform into this PNG
+    verify: str = "evidence"  # prove the output from what the engine wrote, or "full": decode all of it
 
     def __post_init__(self):
         # JSON gives lists: hold the points as tuples, so a spec equals its round trip.
@@ -110,14 +112,19 @@ class JobSpec:
             raise UsageError(f"--sample-rate {self.sample_rate} is out of range (8000 to 192000)")
         if self.sample_bits is not None and self.sample_bits not in SAMPLE_BITS:
             raise UsageError("sample bits must be 16, 24 or 32")
+        self._check_levels()
+        if self.verify not in VERIFY_MODES:
+            raise UsageError(f"unknown verification {self.verify!r}; choose from {', '.join(VERIFY_MODES)}")
+        if self.backend not in BACKENDS:
+            raise UsageError(f"unknown backend {self.backend!r}; choose from {', '.join(BACKENDS)}")
+
+    def _check_levels(self) -> None:
         if self.loudness is not None and not -70 <= self.loudness <= -5:
             raise UsageError(f"loudness target {self.loudness} LUFS is out of range (-70 to -5)")
         if self.true_peak is not None and not -9 <= self.true_peak <= 0:
             raise UsageError(f"true-peak ceiling {self.true_peak} dBTP is out of range (-9 to 0)")
         if self.max_duration is not None and self.max_duration <= 0:
             raise UsageError("the longest output allowed must be more than zero seconds")
-        if self.backend not in BACKENDS:
-            raise UsageError(f"unknown backend {self.backend!r}; choose from {', '.join(BACKENDS)}")
 
     def _check_pieces(self) -> None:
         if self.split not in SPLITS:

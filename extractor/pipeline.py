@@ -198,7 +198,7 @@ def _run_together(plans: list[Plan], engine, progress, on_start, on_result) -> l
 
 def _verify_and_publish(plan: Plan, temp: Path, report, backend: str, reason: str, started: float) -> ExtractResult:
     plan = _plan_to_verify(plan, report)
-    verification = verify_output(plan, temp)
+    verification = verify_output(plan, temp, report)
     publish(temp, plan.output, overwrite=plan.spec.overwrite)
     return ExtractResult(
         input=plan.source.path, output=plan.output, backend=backend, backend_reason=reason, plan=plan,

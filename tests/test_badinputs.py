@@ -293,9 +293,10 @@ CASES = [
     Case("mp4-cut-mid-data-wav", _extract("mp4_cut_mid_data", "-f", "wav"), 11, "--salvage keeps"),
     Case("m4a-cut-mid-data", _extract("m4a_cut_mid_data"), 11, "truncated?"),
     Case("mkv-cut-mid-cluster", _extract("mkv_cut_mid_cluster"), 11, "truncated?"),
-    Case("mp4-corrupt-audio-copy", _extract("mp4_corrupt_audio"), 11, "undecodable audio at 1.9"),
+    # A copy carries damaged packets unchanged and is proven from them: only a full decode finds the damage.
+    Case("mp4-corrupt-audio-copy", _extract("mp4_corrupt_audio", "--verify", "full"), 11, "undecodable audio at 1.9"),
     Case("mp4-corrupt-audio-mp3", _extract("mp4_corrupt_audio", "-f", "mp3"), 11, "undecodable audio at 1.9"),
-    Case("mkv-corrupt-audio", _extract("mkv_corrupt_audio"), 11, "--salvage keeps what is readable"),
+    Case("mkv-corrupt-audio", _extract("mkv_corrupt_audio", "--verify", "full"), 11, "--salvage keeps what is readable"),
     Case("video-without-audio", _extract("video_only"), 5, "has no audio track (1 video stream only)"),
     Case("audio-track-zero-packets", _extract("empty_audio_track"), 5, "is declared but has no audio packets"),
     Case("audio-track-zero-packets-wav", _extract("empty_audio_track", "-f", "wav"), 5, "decoded to no audio"),

@@ -14,6 +14,7 @@ from backends.base import ProgressFn, RunReport
 from extractor.errors import DamagedInput, UnsupportedCodec
 from extractor.policy import copy_muxer_options
 
+from .evidence import PacketWitness
 from .mp3_header import embedded_header_skip, source_header_frame
 from .source import (
     PREROLL_SECONDS,
@@ -46,6 +47,7 @@ def copy_track(plan, destination: Path, progress: ProgressFn | None = None) -> R
         own_header = _own_mp3_header(plan, first)
         output = av.open(str(destination), mode="w", format=plan.format.muxer,
                          options=copy_muxer_options(plan.format, decoder_skips=skips and own_header is None))
+        witness = PacketWitness()  # what verification checks the file against
         try:
             out_stream = _output_stream(output, stream, plan)
             prepare_output(output, plan)
@@ -56,6 +58,7 @@ def copy_track(plan, destination: Path, progress: ProgressFn | None = None) -> R
                 if kept is None:  # past the end of the range
                     break
                 for each in kept:
+                    witness.add(each)
                     _mux_shifted(output, out_stream, each, state.shift)
                 if kept and progress and report.packets % PROGRESS_EVERY == 0:
                     state.show_progress(progress)
@@ -69,6 +72,7 @@ def copy_track(plan, destination: Path, progress: ProgressFn | None = None) -> R
     finally:
         container.close()
     state.finish()
+    report.evidence = witness.result()
     return report
 
 

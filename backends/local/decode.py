@@ -57,6 +57,7 @@ def decode_into(plan, sink, progress: ProgressFn | None = None) -> RunReport:
                     if guard.fits(frame):
                         timeline.place(frame)
             sink.close()
+            report.evidence = _evidence_of(sink)
         except BaseException:
             sink.abort()
             raise
@@ -64,6 +65,17 @@ def decode_into(plan, sink, progress: ProgressFn | None = None) -> RunReport:
         container.close()
     timeline.finish(undecodable)
     return report
+
+
+def _evidence_of(sink):
+    """What the sink wrote; a sink in front of another (the loudness normaliser) hands on the
+    evidence of the one behind it; a meter writes nothing and keeps none."""
+    while sink is not None:
+        evidence = getattr(sink, "evidence", None)
+        if evidence is not None:
+            return evidence()
+        sink = getattr(sink, "sink", None)
+    return None
 
 
 def _decode(decoder, packet, guard: FrameGuard, plan) -> list | None:
@@ -85,13 +97,37 @@ class _Timeline:
     def __init__(self, plan, sink, report: RunReport, rate_in: int):
         self.plan, self.sink, self.report, self.rate_in = plan, sink, report, rate_in
         self.limit = None if plan.expected_duration is None else round(plan.expected_duration * rate_in)
+        # Without a range end, the limit is the declared length, which trims the codec's end padding
+        # (MP4 edit lists). Audio running on past it by more than the tolerance is not padding:
+        # the header is wrong (files joined by stream copy declare less than they hold), and the
+        # held-back overrun is written after all and the rest kept. See _hold.
+        self.declared_only = plan.end is None
+        self.slack = round(plan.tolerance * rate_in)
+        self.overrun: list = []  # (frame, from, to) past the declared end, held back
+        self.overrun_samples = 0
         self.cursor = None  # output-timeline position, in input samples, of the next decoded sample
         self.written = 0
         self.next_time = None  # source time the next frame should start at, to spot holes when salvaging
 
     @property
     def full(self) -> bool:
+        if self.declared_only:
+            return False  # read to the end: only then is it known whether the overrun is padding
         return self.limit is not None and self.cursor is not None and self.cursor >= self.limit
+
+    def _hold(self, frame, keep_from: int) -> None:
+        """Hold back what lies past a declared (not requested) end; past the slack, write it all."""
+        start = max(keep_from, self.limit - self.cursor)
+        if start >= frame.samples:
+            return
+        self.overrun.append((frame, start, frame.samples))
+        self.overrun_samples += frame.samples - start
+        if self.overrun_samples > self.slack:  # not padding: the declared length is short
+            self.limit = None
+            for held, begin, end in self.overrun:
+                self.sink.write(held, begin, end)
+                self.written += end - begin
+            self.overrun.clear()
 
     def place(self, frame) -> None:
         if self.cursor is None:
@@ -108,6 +144,8 @@ class _Timeline:
         if keep_to > keep_from:
             self.sink.write(frame, keep_from, keep_to)
             self.written += keep_to - keep_from
+        if self.declared_only and self.limit is not None and self.cursor + frame.samples > self.limit:
+            self._hold(frame, keep_from)
         self.cursor += frame.samples
 
     def _fill_hole(self, frame) -> None:

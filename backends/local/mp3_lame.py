@@ -25,6 +25,8 @@ import numpy as np
 
 from extractor.frames import LAYOUTS, SilenceWriter
 
+from .evidence import HashingFile
+
 MPEG1_RATES = (32000, 44100, 48000)
 BITRATES_KBPS = (32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320)
 JOINT_STEREO, MONO = 1, 3  # LAME's MPEG_mode values
@@ -111,7 +113,10 @@ class LameSink(SilenceWriter):
         # Planar float straight from the decoder needs no conversion at all (AAC, Opus, AC-3, MP3 decode
         # to fltp); anything else goes through FFmpeg's resampler to fltp first.
         self.resampler = av.AudioResampler(format="fltp", layout=self.layout, rate=plan.sample_rate)
-        self.file = open(destination, "wb")  # noqa: SIM115 - closed by close()/abort(), like the other sinks
+        # Written through HashingFile: verification checks these bytes instead of decoding them.
+        self.file = HashingFile(destination)
+        self.samples = 0  # handed to LAME
+        self.peak = 0.0
         self.buffer = ctypes.create_string_buffer(ENCODE_BLOCK * 5 // 4 + 7200)
         self._pending: list[np.ndarray] = []
         self._pending_samples = 0
@@ -146,6 +151,9 @@ class LameSink(SilenceWriter):
         channels = [np.concatenate([planes[c] for planes in self._pending]) for c in range(self.channels)]
         self._pending, self._pending_samples = [], 0
         left, right = channels[0], channels[-1]  # mono: LAME reads only the left
+        self.samples += len(left)
+        if len(left):
+            self.peak = max(self.peak, *(float(np.abs(c).max()) for c in channels))
         for offset in range(0, len(left), ENCODE_BLOCK):
             count = min(ENCODE_BLOCK, len(left) - offset)
             size = self.lib.lame_encode_buffer_ieee_float(
@@ -164,6 +172,8 @@ class LameSink(SilenceWriter):
         if size < 0:
             raise InternalError(f"LAME failed to encode (error {size})")
         self.file.write(self.buffer.raw[:size])
+        if self.file.error is not None:
+            raise self.file.error
 
     def close(self) -> None:
         try:
@@ -180,6 +190,11 @@ class LameSink(SilenceWriter):
             self.file.close()
         finally:
             self._release()
+        if self.file.error is not None:  # the tag frame's write
+            raise self.file.error
+
+    def evidence(self):
+        return self.file.evidence(self.samples, self.peak)
 
     def abort(self) -> None:
         try:

@@ -19,6 +19,8 @@ from typing import ClassVar
 
 from extractor.frames import LAYOUTS, SilenceWriter, frame_array, plane_arrays, slice_frame
 
+from .evidence import HashingFile, PacketWitness
+
 WRITE_BLOCK = 65536  # samples gathered before one libsndfile write
 _INT_SCALE = {"int16": 1 << 15, "int32": 1 << 31}
 
@@ -45,6 +47,7 @@ class EncoderSink(SilenceWriter):
         self.stream = None
         self.resampler = None
         self.samples_out = 0
+        self.witness = PacketWitness()
         self._av = av
 
     def _start(self, frame) -> None:
@@ -78,15 +81,22 @@ class EncoderSink(SilenceWriter):
         frame.time_base = Fraction(1, self.plan.sample_rate)
         self.samples_out += frame.samples
         for packet in self.stream.encode(frame):
-            self.output.mux(packet)
+            self._mux(packet)
+
+    def _mux(self, packet) -> None:
+        self.witness.add(packet)
+        self.output.mux(packet)
 
     def close(self) -> None:
         if self.stream is not None:
             for converted in self.resampler.resample(None):
                 self._encode(converted)
             for packet in self.stream.encode(None):
-                self.output.mux(packet)
+                self._mux(packet)
         self.output.close()
+
+    def evidence(self):
+        return self.witness.result(samples=self.samples_out)
 
     def abort(self) -> None:
         # Already failing: whatever closing raises must not hide the first error; the caller removes the file.
@@ -119,10 +129,16 @@ class SoundfileSink(SilenceWriter):
         self.destination = destination
         self.bits = plan.sample_bits or 16
         self.dtype = np.dtype("int16") if self.bits == 16 else np.dtype("int32")
-        with _libsndfile_errors(destination):
-            self.file = soundfile.SoundFile(
-                str(destination), mode="w", samplerate=plan.sample_rate, channels=plan.channels,
-                format=self.FORMATS[plan.format.name], subtype=self.SUBTYPES[self.bits])
+        # Written through HashingFile, so verification can check the bytes instead of decoding them.
+        self.target = HashingFile(destination)
+        try:
+            with _libsndfile_errors(destination):
+                self.file = soundfile.SoundFile(
+                    self.target, mode="w", samplerate=plan.sample_rate, channels=plan.channels,
+                    format=self.FORMATS[plan.format.name], subtype=self.SUBTYPES[self.bits])
+        except BaseException:
+            self.target.close()
+            raise
         title = plan.tags.get("title")
         if title:
             self.file.title = title
@@ -138,6 +154,8 @@ class SoundfileSink(SilenceWriter):
         self._writer = None
         self._in_flight = None
         self._blocks = 0
+        self._frames = 0
+        self._peak = 0  # largest sample magnitude written, in integer steps
 
     def _decide(self, frame) -> None:
         same_rate = frame.sample_rate == self.plan.sample_rate
@@ -185,6 +203,9 @@ class SoundfileSink(SilenceWriter):
         else:
             samples = np.concatenate([np.stack(p, axis=1) if isinstance(p, list) else p for p in pending])
         block = _to_int(samples, self.dtype)
+        self._frames += len(block)
+        if block.size:
+            self._peak = max(self._peak, int(block.max()), -int(block.min()))
         self._wait_for_writer()  # the previous block is written (or its error raised) before the next goes
         if self._writer is None:
             from concurrent.futures import ThreadPoolExecutor
@@ -194,7 +215,7 @@ class SoundfileSink(SilenceWriter):
         self._blocks += 1
 
     def _write_block(self, block) -> None:
-        with _libsndfile_errors(self.destination):
+        with _libsndfile_errors(self.destination, self.target):
             self.file.write(block)
 
     def _wait_for_writer(self) -> None:
@@ -246,25 +267,36 @@ class SoundfileSink(SilenceWriter):
             self._wait_for_writer()
         finally:
             self._stop_writer()
-        with _libsndfile_errors(self.destination):
+        with _libsndfile_errors(self.destination, self.target):
             self.file.close()
+        self.target.close()
+        if self.target.error is not None:
+            raise self.target.error
+
+    def evidence(self):
+        return self.target.evidence(self._frames, self._peak / _INT_SCALE[self.dtype.name])
 
     def abort(self) -> None:
         # Already failing: whatever closing raises must not hide the first error; the caller removes the file.
         with contextlib.suppress(Exception):
             self._stop_writer()  # lets the block in flight finish: the file is not closed under it
             self.file.close()
+        with contextlib.suppress(Exception):
+            self.target.close()
 
 
 @contextlib.contextmanager
-def _libsndfile_errors(destination: Path):
-    """libsndfile reports a failed write as "System error."; recover the OS error behind it
-    (ENOSPC, EFBIG, ...) so the engine reports it like any other output error."""
+def _libsndfile_errors(destination: Path, target: HashingFile | None = None):
+    """libsndfile reports a failed write as "System error." (or soundfile finds fewer frames
+    written); recover the OS error behind it (ENOSPC, EFBIG, ...) so the engine reports it like
+    any other output error."""
     import soundfile
 
     try:
         yield
-    except soundfile.LibsndfileError as exc:
+    except (soundfile.LibsndfileError, AssertionError) as exc:
+        if target is not None and target.error is not None:
+            raise target.error from None
         code = getattr(getattr(soundfile, "_ffi", None), "errno", 0) or errno.EIO  # cffi keeps the C errno
         raise OSError(code, os.strerror(code) if code != errno.EIO else str(exc), str(destination)) from None
 

@@ -32,8 +32,9 @@ def open_audio_only(plan):
     for other in container.streams:
         if other.index != stream.index:
             other.discard = av.stream.Discard.all
-    if is_mov:
-        advise_random_access(plan.source.path)
+    # advise_random_access is not applied: on local disks it costs more time than the bytes it
+    # saves (a cold 1.3 GB MP4 with per-packet interleaving: 491 MB read in 4 KB requests in
+    # 20 s, against the whole file with the kernel's read-ahead in 8.5 s; ffmpeg 5 s).
     return container, stream
 
 

@@ -52,6 +52,9 @@ def extract_options(func):
         click.option("--no-tags", is_flag=True,
                      help="Do not carry the file's tags, cover art and chapters into the output."),
         click.option("--overwrite", is_flag=True, help="Replace existing output files."),
+        click.option("--verify", "verify", type=click.Choice(["evidence", "full"]), default="evidence",
+                     show_default=True, help="evidence: prove the output from what was written (every packet "
+                                             "checked, both ends decoded); full: also decode all of it."),
         click.option("--backend", type=click.Choice(["auto", "local", "remote"]), default="auto",
                      show_default=True, help="auto runs locally, and in the cloud only what the local engine "
                                              "cannot decode (with --allow-cloud)."),
@@ -82,6 +85,7 @@ def spec_from_options(input_path: str, kw: dict) -> JobSpec:
         salvage=kw.get("salvage", False), keep_tags=not kw.get("no_tags", False), overwrite=kw.get("overwrite", False),
         loudness=kw.get("loudness"), preset=kw.get("preset"), backend=kw.get("backend") or "auto",
         allow_cloud=bool(kw.get("allow_cloud")), remote_url=kw.get("remote_url"), **creator_spec_options(kw),
+        verify=kw.get("verify") or "evidence",
     )
 
 

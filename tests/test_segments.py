@@ -1,0 +1,68 @@
+"""One long file on every core: a WAV decoded in parallel segments is the serial WAV, byte for byte.
+
+The threshold is forced low and the cores forced free, so a short input takes the parallel
+path and the test stays fast.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from backends import LocalBackend
+from backends.local import segments
+from extractor import JobSpec
+from extractor.api import run_spec
+from fixtures.generate import Tone, make_media
+
+
+@pytest.fixture(scope="module")
+def long_mp4(tmp_path_factory):
+    # Compared byte for byte with the serial decode: a misplaced, doubled or missing sample shows.
+    path = tmp_path_factory.mktemp("seg") / "talk.mp4"
+    return make_media(path, duration=7.3, tones=[Tone(330.0, "aac")], video=None)
+
+
+def _serial(source, folder):
+    (result,) = run_spec(JobSpec.build(str(source), format="wav", output=f"{folder}/"),
+                         backends={"local": LocalBackend()})
+    return result
+
+
+def test_the_segmented_wav_is_the_serial_wav(long_mp4, tmp_path, monkeypatch):
+    serial = _serial(long_mp4, tmp_path / "serial")
+    calls = []
+    monkeypatch.setattr(segments, "MIN_SECONDS", 1.0)
+    monkeypatch.setattr(segments, "cores_free", lambda: 2.0)
+    real = segments.segmented_wav
+    monkeypatch.setattr(segments, "segmented_wav", lambda plan, dest: calls.append(plan) or real(plan, dest))
+    (joined,) = run_spec(JobSpec.build(str(long_mp4), format="wav", output=f"{tmp_path}/joined/"),
+                         backends={"local": LocalBackend()})
+    assert len(calls) == 1 and any("segments" in note for note in joined.notes)
+    assert joined.verification.samples == serial.verification.samples
+    assert joined.output.read_bytes() == serial.output.read_bytes()
+
+
+def test_no_free_core_or_a_short_input_stays_serial(long_mp4, tmp_path, monkeypatch):
+    monkeypatch.setattr(segments, "MIN_SECONDS", 1.0)
+    monkeypatch.setattr(segments, "cores_free", lambda: 0.5)
+    (result,) = run_spec(JobSpec.build(str(long_mp4), format="wav", output=f"{tmp_path}/"),
+                         backends={"local": LocalBackend()})
+    assert not any("segments" in note for note in result.notes)
+    monkeypatch.setattr(segments, "cores_free", lambda: 2.0)
+    monkeypatch.setattr(segments, "MIN_SECONDS", 300.0)
+    (result,) = run_spec(JobSpec.build(str(long_mp4), format="wav", output=f"{tmp_path}/again/"),
+                         backends={"local": LocalBackend()})
+    assert not any("segments" in note for note in result.notes)
+
+
+def test_a_track_longer_than_declared_falls_back_to_the_serial_loop(tmp_path, monkeypatch):
+    from tests.test_verify_durations import _joined
+
+    joined = _joined(tmp_path)
+    serial = _serial(joined, tmp_path / "serial")
+    monkeypatch.setattr(segments, "MIN_SECONDS", 1.0)
+    monkeypatch.setattr(segments, "cores_free", lambda: 2.0)
+    (result,) = run_spec(JobSpec.build(str(joined), format="wav", output=f"{tmp_path}/parallel/"),
+                         backends={"local": LocalBackend()})
+    assert not any("segments" in note for note in result.notes)  # the last worker found audio past the end
+    assert result.output.read_bytes() == serial.output.read_bytes()
