@@ -36,8 +36,7 @@ class LocalBackend:
         run = copy_track if plan.is_copy else transcode_track
         try:
             report = run(plan, destination, progress)
-            # Tags, cover art, chapters: written on the temp file, so verification sees the final bytes.
-            report.metadata = finish_output(plan, destination)
+            _finish(plan, destination, report)
             return report
         except OSError as exc:
             if exc.errno is not None and _is_output_error(exc, destination):
@@ -52,12 +51,28 @@ class LocalBackend:
         try:
             reports = run_together(plans, destinations, progress)
             for plan, destination, report in zip(plans, destinations, reports):
-                report.metadata = finish_output(plan, destination)
+                _finish(plan, destination, report)
             return reports
         except OSError as exc:
             if exc.errno is not None and any(_is_output_error(exc, d) for d in destinations):
                 raise OutputError(f"cannot write {plans[0].output.parent}: {exc.strerror}") from None
             raise
+
+
+def _finish(plan, destination: Path, report: RunReport) -> None:
+    """Tags, cover art, chapters: written on the temp file, so verification sees the final bytes.
+    The tag library rewrites files our own writers made (FLAC, WAV, MP3), so their byte evidence
+    no longer describes the file: verification then decodes it whole instead."""
+    before = _state(destination)
+    report.metadata = finish_output(plan, destination)
+    evidence = report.evidence
+    if evidence is not None and evidence.file_size is not None and _state(destination) != before:
+        report.evidence = None
+
+
+def _state(path: Path) -> tuple[int, int]:
+    stat = path.stat()
+    return stat.st_size, stat.st_mtime_ns
 
 
 def _is_output_error(exc: OSError, destination: Path) -> bool:
