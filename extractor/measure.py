@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass
 from fractions import Fraction
 
-from .frames import SilenceWriter, slice_frame
+from .frames import DOWNMIX_NORMALISED, SilenceWriter, slice_frame
 
 SILENT_AT = -70.0  # LUFS: BS.1770's absolute gate; below it there is nothing to measure
 
@@ -54,8 +54,8 @@ class GraphFeeder(SilenceWriter):
         self._layout = layout
 
     def _channels(self) -> list[tuple[str, str]]:
-        """Convert to the output's layout first (swresample, the same downmix the sinks do)."""
-        return [("aformat", f"channel_layouts={self._layout}")] if self._layout else []
+        """Convert to the output's layout first, with the same downmix the sinks do (it cannot clip)."""
+        return [DOWNMIX_NORMALISED, ("aformat", f"channel_layouts={self._layout}")] if self._layout else []
 
     def _filters(self, frame) -> list[tuple[str, str]]:
         raise NotImplementedError

@@ -248,3 +248,17 @@ def test_all_tracks_in_one_read_equal_one_track_at_a_time(tmp_path, fmt):
         a, _ = decode_track(result.output)
         b, _ = decode_track(alone.output)
         assert a.shape == b.shape and np.array_equal(a, b), number
+
+
+# -- a downmix never clips ---------------------------------------------------------------
+
+@pytest.mark.parametrize("fmt", ["wav", "flac", "mp3", "m4a"])
+def test_a_stereo_to_mono_downmix_keeps_the_level_and_never_clips(tmp_path, fmt):
+    """FFmpeg's float resampler adds L and R at -3 dB each: a correlated stereo track came out
+    3 dB hotter and clipped. The mono mix of identical channels must equal either channel."""
+    src = _write(tmp_path / "loud.wav", _tones(2.0, amplitude=0.9))
+    (result,) = extract(src, format=fmt, channels=1, output=str(tmp_path / f"mono.{fmt}"))
+    samples, _ = decode_track(result.output)
+    steady = samples[:, RATE // 10:-RATE // 10]  # a lossy encoder overshoots on the tone's abrupt first edge
+    peak = float(np.abs(steady).max())
+    assert 0.85 <= peak <= 0.95, peak

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from extractor.frames import LAYOUTS, SilenceWriter
+from extractor.frames import LAYOUTS, Resampler, SilenceWriter
 
 from .evidence import HashingFile
 
@@ -84,7 +84,6 @@ def lame_can_encode(plan) -> bool:
 
 class LameSink(SilenceWriter):
     def __init__(self, plan, destination: Path):
-        import av
 
         from extractor.errors import InternalError
 
@@ -112,7 +111,7 @@ class LameSink(SilenceWriter):
         self.layout = LAYOUTS[plan.channels]
         # Planar float straight from the decoder needs no conversion at all (AAC, Opus, AC-3, MP3 decode
         # to fltp); anything else goes through FFmpeg's resampler to fltp first.
-        self.resampler = av.AudioResampler(format="fltp", layout=self.layout, rate=plan.sample_rate)
+        self.resampler = Resampler(format="fltp", layout=self.layout, rate=plan.sample_rate)
         # Written through HashingFile: verification checks these bytes instead of decoding them.
         self.file = HashingFile(destination)
         self.samples = 0  # handed to LAME

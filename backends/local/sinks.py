@@ -17,7 +17,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import ClassVar
 
-from extractor.frames import LAYOUTS, SilenceWriter, frame_array, plane_arrays, slice_frame
+from extractor.frames import LAYOUTS, Resampler, SilenceWriter, frame_array, plane_arrays, slice_frame
 
 from .evidence import HashingFile, PacketWitness
 
@@ -48,10 +48,8 @@ class EncoderSink(SilenceWriter):
         self.resampler = None
         self.samples_out = 0
         self.witness = PacketWitness()
-        self._av = av
 
     def _start(self, frame) -> None:
-        av = self._av
         plan = self.plan
         options = dict(plan.format.encoder_options)
         stream = self.output.add_stream(plan.codec, rate=plan.sample_rate, options=options)
@@ -66,7 +64,7 @@ class EncoderSink(SilenceWriter):
             for key, value in plan.tags.items():
                 stream.metadata[key] = value
         self.stream = stream
-        self.resampler = av.AudioResampler(format=sample_format, layout=layout, rate=plan.sample_rate)
+        self.resampler = Resampler(format=sample_format, layout=layout, rate=plan.sample_rate)
 
     def write(self, frame, start: int, stop: int) -> None:
         if self.stream is None:
@@ -162,10 +160,9 @@ class SoundfileSink(SilenceWriter):
         same_channels = len(frame.layout.channels) == self.plan.channels
         self._needs_resample = not (same_rate and same_channels)
         if self._needs_resample:
-            import av
 
             layout = LAYOUTS.get(self.plan.channels, "stereo")
-            self.resampler = av.AudioResampler(format="flt", layout=layout, rate=self.plan.sample_rate)
+            self.resampler = Resampler(format="flt", layout=layout, rate=self.plan.sample_rate)
 
     def write(self, frame, start: int, stop: int) -> None:
         if self._needs_resample is None:
