@@ -87,7 +87,8 @@ CHINESE_NUMBERS: dict[str, int] = {"一": 1, "二": 2, "两": 2, "三": 3, "四"
 NUMBER_WORDS: dict[str, float] = {
     "a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
     "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15, "twenty": 20,
-    "thirty": 30, "forty": 40, "forty-five": 45, "fifty": 50, "sixty": 60, "ninety": 90,
+    "thirteen": 13, "fourteen": 14, "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19,
+    "thirty": 30, "forty": 40, "forty-five": 45, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90,
     "half a": 0.5, "half an": 0.5,
 }
 
@@ -119,7 +120,9 @@ extract extracting extracted extraction rip ripping export exporting download do
 send give get grab pull take save saving convert converting turn make create produce output
 strip isolate separating demux dump
 same again instead too as-is here there back new format quality
-is are be was do does done did go
+is are be was do does done did go keep put place bit yo lol asap basically really quick quickly
+fancy nothing everything folder directory iphone android phone if advance real um uh erm hmm vid vids anyway maybe possibly hopefully mate bro guys folks section portion segment piece possible kind much
+
 """))
 # Dropped from the end of an unknown phrase ("with reverb please" -> 'with reverb').
 TRAILING_FILLER = frozenset({"please", "pls", "plz", "thanks", "thank", "you", "thx", "then", "now", "also", "too",
@@ -135,3 +138,42 @@ CHINESE_FILLER = (
     "谢谢", "音轨",
 )
 CJK_PUNCTUATION = "。、！？：；“”‘’《》…・「」"
+
+# Every other word the rules read: typos are corrected towards these (and the filler above).
+KEYWORDS = frozenset(_words("""
+normalize normalise normalized normalised normalization normalisation loudness lufs louder quieter softer volume
+level levels standard broadcast broadcasting podcast podcasts streaming spotify youtube apple ebu
+seconds second secs sec minutes minute mins min hours hour milliseconds between until till through
+starting start begin beginning end ending after before onwards first last final opening initial closing
+whole entire full complete everything rest remove removing drop cut chop trim delete lose skip skipping
+keep except without minus off leave exclude excluding not non don't dont never no
+track stream language english commentary narration description karaoke instrumental dialogue music score
+main default primary original other all every each both
+lossless losslessly best highest maximum top high great excellent studio small smaller smallest tiny
+compact low lower bitrate kbps khz sample rate sampling mono stereo channel channels bit bits depth
+cd quality re-encode reencode encode encoding transcode transcoding copy untouched unchanged
+call name rename named called titled save write store folder directory put place output
+exact exactly precise accurate sample-accurate offset delay sync overwrite replace salvage recover
+damaged broken corrupt corrupted truncated locally offline local cloud remotely upload status probe info
+details credits balance show list display what which tracks streams languages apply others
+whisper transcription transcribe transcript speech voice memo ringtone iphone android alarm
+burning burn audiobook audible archive archiving editing email e-mail whatsapp
+"""))
+# What vax does not do: named plainly instead of "did not understand" (see extractor.words.scope).
+OUT_OF_SCOPE_WORDS = frozenset(_words("""
+reverb echo denoise noise hiss hum translate translation translated subtitles subtitle captions lyrics
+speed faster slower pitch autotune tempo bass treble equalizer eq fade mix merge combine concatenate join
+vocals karaoke-version instrumental-version stems add boost enhance
+"""))
+
+
+def english_words() -> frozenset[str]:
+    """The whole English vocabulary of the grammar (for the typo matcher and language guessing)."""
+    return _ENGLISH
+
+
+_ENGLISH = frozenset(
+    FILLER | KEYWORDS | OUT_OF_SCOPE_WORDS | set(FORMAT_WORDS) | set(ORDINALS) | TRAILING_FILLER | BINDING_WORDS
+    | {w for key in NUMBER_WORDS for w in key.split()} | {w for key in TITLE_WORDS for w in key.split()}
+    | {name.lower() for name in LANGUAGE_NAMES.values()} | set(NOT_A_TITLE)
+    | set(_words("twenty thirty forty fifty sixty seventy eighty ninety hundred half and bit possible pls")))
