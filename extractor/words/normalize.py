@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from extractor.words import lexicon, vocab
+from extractor.words import lexicon, lexicon_zh, vocab
 
 _CJK = "\u3040-\u30ff\u3400-\u9fff"
 _PUNCT = ",;!?。、"
@@ -61,7 +61,7 @@ def normalize(original: str) -> Normalized:
     corrections = _correct(pieces)
     language = _guess_language(pieces)
     table = _TABLES.get(language, {})
-    pieces = _translate(pieces, {**lexicon.CHINESE, **table})
+    pieces = _translate(pieces, {**lexicon_zh.CHINESE, **table})
     pieces = _numbers(pieces)
     _english_language_names(pieces)
     pieces = _reorder(pieces)
@@ -145,7 +145,7 @@ def _cn_value(text: str) -> int:
 def _cn_keys() -> tuple[str, ...]:
     from extractor.words.languages import language_names
 
-    words = set(lexicon.CHINESE) | {k for k in language_names() if not k.isascii()}
+    words = set(lexicon_zh.CHINESE) | {k for k in language_names() if not k.isascii()}
     return tuple(sorted((w.removesuffix(" #") for w in words), key=len, reverse=True))
 
 
