@@ -54,6 +54,14 @@ def _remove(r: Reader, m: re.Match):
             r.set("trim_end", seconds(span), phrase)
 
 
+def _remove_from(r: Reader, m: re.Match):
+    """"trim 10 seconds off the start", "cut 5 seconds from the end"."""
+    if m.group(2) == "end":
+        r.set("trim_end", seconds(m.group(1)), r.phrase(m))
+    else:
+        r.set("start", seconds(m.group(1)), r.phrase(m))
+
+
 def _start(r: Reader, m: re.Match):
     r.set("start", seconds(m.group(1)), r.phrase(m))
 
@@ -84,6 +92,8 @@ _ONWARDS = rf"(?:\s+(?:on(?:wards?)?|starting|and\s+after|to\s+the\s+end|till\s+
 RULES = [
     (c(rf"{B}{_REMOVE}\s+(?:the\s+)?{_WHICH}\s+({SPAN})(?:\s+off)?{E}"
        rf"(?:\s*(?:,\s*)?(?:and|&|plus)\s+(?:the\s+)?{_WHICH}\s+({SPAN})(?:\s+off)?{E})?"), _remove),
+    (c(rf"{B}{_REMOVE}\s+(?:the\s+)?({SPAN})\s+(?:off|from|at)\s+(?:the\s+)?(?:very\s+)?(start|beginning|front|end)"
+       rf"{E}"), _remove_from),
     (c(rf"{B}between\s+({POINT})\s+and\s+({POINT}){E}"), _range),
     (c(rf"{B}(?:from|starting\s+(?:at|from)|start\s+at)\s+({POINT})\s*{_TO}\s*({POINT}){E}"), _range),
     (c(rf"{B}(seconds?|secs?|minutes?|mins?)\s+({NUM})\s*(?:to|until|till|-|–|—|and)\s*({NUM}){E}"), _unit_range),

@@ -121,7 +121,7 @@ send give get grab pull take save saving convert converting turn make create pro
 strip isolate separating demux dump
 same again instead too as-is here there back new format quality
 is are be was do does done did go keep put place bit yo lol asap basically really quick quickly
-fancy nothing everything folder directory iphone android phone if advance real um uh erm hmm vid vids anyway maybe possibly hopefully mate bro guys folks section portion segment piece possible kind much
+fancy nothing everything rest folder directory iphone android phone if advance real um uh erm hmm vid vids anyway maybe possibly hopefully mate bro guys folks section portion segment piece possible kind much
 
 """))
 # Dropped from the end of an unknown phrase ("with reverb please" -> 'with reverb').
