@@ -1,6 +1,6 @@
 """The words `vax do` knows, as data: formats, languages, numbers, presets and filler.
 
-``extractor.request`` holds the grammar (the patterns and what they set); this module holds
+``extractor.words.rules`` holds the grammar (the patterns and what they set); this module holds
 only vocabulary, so adding a language name or a filler word never touches the rules.
 """
 
@@ -73,17 +73,11 @@ LANGUAGE_NAMES: dict[str, str] = {
     "por": "Portuguese", "jpn": "Japanese", "chi": "Chinese", "kor": "Korean", "rus": "Russian",
     "dut": "Dutch", "ara": "Arabic", "hin": "Hindi", "pol": "Polish", "swe": "Swedish", "tur": "Turkish",
 }
-# Two-letter codes that are also common English words ("it", "hi", "no"...): accepted only where
-# the sentence says it is a language ("lang it", "the it track"), never on their own.
-AMBIGUOUS_LANGUAGE_CODES = {"it": "ita", "hi": "hin", "ar": "ara", "tr": "tur", "no": "nor"}
-
 ORDINALS: dict[str, int] = {
     "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7,
     "eighth": 8, "ninth": 9, "tenth": 10, "1st": 1, "2nd": 2, "3rd": 3, "4th": 4, "5th": 5, "6th": 6,
     "7th": 7, "8th": 8, "9th": 9, "10th": 10,
 }
-CHINESE_NUMBERS: dict[str, int] = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7,
-                                   "八": 8, "九": 9, "十": 10}
 NUMBER_WORDS: dict[str, float] = {
     "a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
     "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15, "twenty": 20,
@@ -130,13 +124,6 @@ TRAILING_FILLER = frozenset({"please", "pls", "plz", "thanks", "thank", "you", "
 # Left at the front of an unknown phrase, because they carry its meaning ("with reverb").
 BINDING_WORDS = frozenset({"with", "without", "in", "at", "on", "to", "by", "but", "for", "into", "no", "not"})
 
-# Chinese particles and filler, consumed silently (Chinese has no spaces, so they go by substring).
-CHINESE_FILLER = (
-    "请帮我", "帮我", "请", "麻烦", "一下", "我想要", "我想", "我要", "给我", "把", "将", "这个", "那个", "这些",
-    "视频", "影片", "文件", "音频", "声音", "的", "吗", "呢", "吧", "了", "我的", "查询", "查看", "显示",
-    "一个", "单独", "格式", "转成", "转换成", "转换为", "转为", "保存为", "成", "为", "里", "中", "从中",
-    "谢谢", "音轨",
-)
 CJK_PUNCTUATION = "。、！？：；“”‘’《》…・「」"
 
 # Every other word the rules read: typos are corrected towards these (and the filler above).
