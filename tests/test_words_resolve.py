@@ -96,3 +96,16 @@ def test_a_purpose_word_needs_the_presets(media):
     else:
         with pytest.raises(UsageError, match="preset 'speech' is not available"):
             got.spec_for(media["mp4_aac"])
+
+
+def test_a_title_word_finds_the_same_title_in_another_language():
+    from types import SimpleNamespace as Track
+
+    from extractor.words.resolve import title_track
+
+    info = Track(audio=[Track(number=1, title="Principal", language="spa"),
+                        Track(number=2, title="Comentario del director", language="spa")])
+    assert title_track("commentary", info) == 2
+    assert title_track("Principal", info) is None  # found as written: left to the planner
+    chinese = Track(audio=[Track(number=1, title="主音轨", language="chi"), Track(number=2, title="导演解说", language="chi")])
+    assert title_track("commentary", chinese) == 2

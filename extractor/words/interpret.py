@@ -107,9 +107,13 @@ class Interpretation:
         if "output" in options:
             options["output"] = os.path.expanduser(options["output"])
         needs_probe = (self.from_end is not None or self.trim_end is not None or self.track_rule is not None
-                       or self.lossless or self.copy_only)
+                       or self.lossless or self.copy_only or "title" in options and info is not None)
         if needs_probe:
             info = info or resolve.probe(input_path)
+        number = resolve.title_track(options["title"], info) if "title" in options and info is not None else None
+        if number and "title" not in overrides:
+            options.pop("title")
+            options["track"] = number
         self._place_times(options, input_path, info)
         if self.track_rule is not None and not any(k in overrides for k in ("track", "lang", "title")):
             options["track"] = resolve.track_number(self.track_rule, info)

@@ -10,7 +10,22 @@ from __future__ import annotations
 
 from extractor.errors import UsageError
 from extractor.jobspec import JobSpec
+from extractor.words import vocab
 from extractor.words.languages import english_name, same_language
+
+
+def titled(track, title: str) -> bool:
+    """A track's title contains the words' title, or the same thing in another language."""
+    have = (track.title or "").lower()
+    return any(word in have for word in vocab.TITLE_SYNONYMS.get(title.lower(), (title.lower(),)))
+
+
+def title_track(title: str, info) -> int | None:
+    """The track a vocabulary title finds only through a synonym ("commentary" -> "Comentario"), else None."""
+    if any(t.title and title.lower() in t.title.lower() for t in info.audio):
+        return None  # the planner finds it as written
+    found = [t for t in info.audio if titled(t, title)]
+    return found[0].number if found else None
 
 
 def track_number(rule, info) -> int:
@@ -23,9 +38,9 @@ def track_number(rule, info) -> int:
     if rule.lang:
         found = [t for t in found if same_language(t.language, rule.lang)]
     if rule.title:
-        found = [t for t in found if t.title and rule.title.lower() in t.title.lower()]
+        found = [t for t in found if titled(t, rule.title)]
     found = [t for t in found if not any(same_language(t.language, x) for x in rule.exclude_langs)]
-    found = [t for t in found if not any(t.title and x.lower() in t.title.lower() for x in rule.exclude_titles)]
+    found = [t for t in found if not any(titled(t, x) for x in rule.exclude_titles)]
     if not found:
         raise UsageError(f"{info.path}: no audio track is {wanted} (tracks: {_listing(tracks)})",
                          hint="see `vax probe FILE`")

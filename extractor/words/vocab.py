@@ -94,6 +94,16 @@ TITLE_WORDS: dict[str, str] = {
     "dialogue": "dialog", "dialog": "dialog", "music only": "music", "isolated score": "score",
     "解说": "解说",
 }
+# What a track titled in another language calls the same thing ("the commentary" finds "Comentario").
+TITLE_SYNONYMS: dict[str, tuple[str, ...]] = {
+    "commentary": ("commentary", "comentario", "kommentar", "commentaire", "comentário", "解说", "评论", "コメンタリー"),
+    "narrat": ("narrat", "narración", "narracion", "erzähl", "narration", "旁白"),
+    "description": ("description", "descripción", "audiodeskription", "audiodescription", "descriptive", "口述"),
+    "karaoke": ("karaoke", "卡拉ok"),
+    "instrumental": ("instrumental", "伴奏"),
+    "dialog": ("dialog", "diálogo", "dialogue"),
+    "music": ("music", "música", "musik", "musique", "音乐"),
+}
 # "the X track": X words that say nothing about which track.
 NOT_A_TITLE = frozenset({
     "audio", "sound", "whole", "entire", "same", "full", "this", "that", "video", "separate", "new",
