@@ -87,8 +87,7 @@ def test_empty_request_is_a_usage_error():
 def test_unknown_parts_are_reported_by_name_in_the_users_own_spelling():
     got = interpret("Please extract the Spanish track with Reverb, then Speed It Up")
     assert got.options == {"lang": "spa"}
-    assert got.unknown == ()
-    assert got.out_of_scope == ("with Reverb", "Speed It Up")
+    assert got.unknown == got.out_of_scope == ("with Reverb", "Speed It Up")
     assert "vax does not do that" in got.refusal()
     assert interpret("as mp3 with Zorblax").unknown == ("with Zorblax",)
     # Filler alone is never reported.

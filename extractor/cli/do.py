@@ -166,8 +166,9 @@ def _explain(interpretation, say) -> None:
     say(f"Understood: {interpretation.understood}")
     if interpretation.out_of_scope:
         click.echo("Not something vax does: " + ", ".join(repr(p) for p in interpretation.out_of_scope), err=True)
-    if interpretation.unknown:
-        line = "Did not understand: " + ", ".join(repr(p) for p in interpretation.unknown)
+    unknown = [p for p in interpretation.unknown if p not in interpretation.out_of_scope]
+    if unknown:
+        line = "Did not understand: " + ", ".join(repr(p) for p in unknown)
         if interpretation.suggestions:
             line += " (did you mean " + ", ".join(f"{b!r} for {a!r}" for a, b in interpretation.suggestions) + "?)"
         click.echo(line, err=True)

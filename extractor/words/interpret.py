@@ -55,13 +55,13 @@ class Interpretation:
     intent: str  # one of INTENTS
     options: dict  # keyword options for JobSpec.build(input, **options)
     understood: str  # one plain sentence of what will be done (without the file name)
-    unknown: tuple[str, ...] = ()  # the parts that could not be placed, as the user wrote them
+    unknown: tuple[str, ...] = ()  # the parts that could not be placed, as the user wrote them (incl. out_of_scope)
     lossless: bool = False  # "lossless"/"best quality": copy if exact, else FLAC (see spec_for)
     from_end: float | None = None  # "the last N seconds" when the duration was not known yet
     trim_end: float | None = None  # "cut off the last N seconds": the end is N before the file's end
     track_rule: TrackRule | None = None  # several constraints on one track, resolved against the probe
     copy_only: bool = False  # "as mp3, don't re-encode": only if the source already is that format
-    out_of_scope: tuple[str, ...] = ()  # parts vax does not do ("add reverb")
+    out_of_scope: tuple[str, ...] = ()  # the unknown parts that vax does not do ("add reverb")
     corrections: tuple[tuple[str, str], ...] = ()  # typos read as vocabulary words: (written, read as)
     suggestions: tuple[tuple[str, str], ...] = ()  # unknown words and the word they may have meant
     needs_cloud: bool = False  # the words ask for the cloud, and the permission was not given
@@ -84,8 +84,7 @@ class Interpretation:
         if self.needs_cloud:
             return ("the request asks for the cloud, and uploading needs your explicit permission: "
                     "add --allow-cloud (or set VAX_ALLOW_CLOUD=1)")
-        problems = self.unknown or self.out_of_scope
-        if not problems:
+        if not self.unknown:
             return None
         if yes and self.yes_safe:
             return None
@@ -171,7 +170,7 @@ def _finish(r: Reader, *, previous: dict | None, duration: float | None, cloud_a
     scope = tuple(r.out_of_scope)
     if scope and not any(s in r.slots for s in (*JOB_SLOTS, "intent", "apply_all")) and not r.excluded:
         raise UsageError(out_of_scope_message(scope), hint=CAN_DO)
-    common = {"unknown": unknown, "out_of_scope": scope, "corrections": r.norm.corrections,
+    common = {"unknown": unknown + scope, "out_of_scope": scope, "corrections": r.norm.corrections,
               "suggestions": suggestions}
     if intent in ("probe", "credits"):
         extra = [s for s in JOB_SLOTS if s in r.slots]
