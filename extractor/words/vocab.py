@@ -155,6 +155,7 @@ damaged broken corrupt corrupted truncated locally offline local cloud remotely 
 details credits balance show list display what which tracks streams languages apply others
 whisper transcription transcribe transcript speech voice memo ringtone iphone android alarm
 burning burn audiobook audible archive archiving editing email e-mail whatsapp
+remote lost loss most fast test past fine mine line note more less long short song vocal plus once twice
 """))
 # What vax does not do: named plainly instead of "did not understand" (see extractor.words.scope).
 OUT_OF_SCOPE_WORDS = frozenset(_words("""
