@@ -89,4 +89,4 @@ def test_out_of_scope_alone_is_an_error_that_says_what_vax_can_do():
         with pytest.raises(UsageError) as info:
             interpret(words)
         assert "vax does not do that" in info.value.one_line()
-        assert "vax can extract" in info.value.one_line()
+        assert "it can extract a track" in info.value.one_line()

@@ -101,8 +101,8 @@ def do(ctx: click.Context, words: tuple[str, ...], output: str | None, overwrite
         _explain(interpretation, say)
         refusal = interpretation.refusal(yes=yes)
         if refusal:
-            hint = None if interpretation.needs_cloud or (yes and not interpretation.yes_safe) else (
-                "rephrase it, or add --yes to run only what was understood")
+            stuck = interpretation.needs_cloud or (yes and not interpretation.yes_safe)
+            hint = None if stuck else "rephrase it, or add --yes to run only what was understood"
             raise UsageError(refusal, hint=hint)
 
     code = run_guarded(understand, debug=debug, report=_json_error_reporter({}) if as_json else None)

@@ -43,7 +43,7 @@ from extractor.words.compose import (
 from extractor.words.patterns import has_audio_suffix, needs_reencode
 from extractor.words.reader import Reader
 from extractor.words.rules import RULES
-from extractor.words.scope import CAN_DO, out_of_scope_message
+from extractor.words.scope import out_of_scope_message
 from extractor.words.text import describe, human_span, intent_sentence, job_sentence
 
 INTENTS = ("extract", "probe", "credits", "upload", "apply_all")
@@ -169,7 +169,7 @@ def _finish(r: Reader, *, previous: dict | None, duration: float | None, cloud_a
     intent = r.value("intent", "extract")
     scope = tuple(r.out_of_scope)
     if scope and not any(s in r.slots for s in (*JOB_SLOTS, "intent", "apply_all")) and not r.excluded:
-        raise UsageError(out_of_scope_message(scope), hint=CAN_DO)
+        raise UsageError(out_of_scope_message(scope))
     common = {"unknown": unknown + scope, "out_of_scope": scope, "corrections": r.norm.corrections,
               "suggestions": suggestions}
     if intent in ("probe", "credits"):
