@@ -90,3 +90,22 @@ def test_out_of_scope_alone_is_an_error_that_says_what_vax_can_do():
             interpret(words)
         assert "vax does not do that" in info.value.one_line()
         assert "it can extract a track" in info.value.one_line()
+
+
+@pytest.mark.parametrize(("words", "options", "trim_end"), [
+    ("everything but the first 10 seconds", {"start": 10.0}, None),
+    ("all except the last 5 seconds", {}, 5.0),
+    ("skip to 1:00", {"start": 60.0}, None),
+    ("the audio after the first minute", {"start": 60.0}, None),
+    ("everything before 2:00", {"end": 120.0}, None),
+])
+def test_phrasings_that_keep_the_other_part(words, options, trim_end):
+    got = interpret(words)
+    assert (got.options, got.trim_end, got.unknown) == (options, trim_end, ())
+
+
+@pytest.mark.parametrize("words", ["all but the spanish track", "anything other than the first 10 seconds"])
+def test_a_left_over_word_that_could_invert_the_rest_is_never_dropped(words):
+    got = interpret(words)
+    assert got.unknown and not got.yes_safe
+    assert got.refusal(yes=True)

@@ -86,11 +86,11 @@ class Reader:
             tokens = list(re.finditer(r"[^\s,;!?。、]+|[,;!?。、]", segment.group()))
             for run in _split_runs(tokens):
                 keys = [_token_key(t.group()) for t in run]
-                while run and _is_filler(keys[0]) and keys[0] not in vocab.BINDING_WORDS:
+                while run and _is_filler(keys[0]) and keys[0] not in vocab.BINDING_WORDS | vocab.INVERTING:
                     run, keys = run[1:], keys[1:]
                 while run and (keys[-1] in vocab.TRAILING_FILLER or not any(c.isalnum() for c in keys[-1])):
                     run, keys = run[:-1], keys[:-1]
-                if not run or all(_is_filler(key) for key in keys):
+                if not run or all(_is_filler(key) for key in keys) and not _inverts(keys):
                     continue
                 start = segment.start() + run[0].start()
                 end = segment.start() + run[-1].end()
@@ -99,6 +99,13 @@ class Reader:
         for phrase, keys in found:
             unique.setdefault(phrase, keys)
         return list(unique.items())
+
+
+def _inverts(keys: list[str]) -> bool:
+    """Left-over words that could turn what was understood into its opposite ("except", "all but")."""
+    text = " ".join(keys)
+    return any(key in vocab.INVERTING for key in keys) or bool(
+        re.search(r"\b(?:all|everything|anything|nothing|other)\s+(?:but|than)\b", text))
 
 
 def _token_key(token: str) -> str:

@@ -11,7 +11,7 @@ from extractor.words.patterns import DUR, NUM, POINT, SPAN, B, E, c, first_group
 if TYPE_CHECKING:  # pragma: no cover
     from extractor.words.reader import Reader
 
-_REMOVE = (r"(?:remove|removing|drop|dropping|cut(?:\s+off|\s+out)?|cutting(?:\s+off)?|chop(?:\s+off)?|"
+_REMOVE = (r"(?:(?:everything|all|anything)\s+(?:but|except(?:\s+for)?|apart\s+from|besides)|remove|removing|drop|dropping|cut(?:\s+off|\s+out)?|cutting(?:\s+off)?|chop(?:\s+off)?|"
            r"trim(?:\s+off)?|trimming(?:\s+off)?|delete|lose|get\s+rid\s+of|skip(?:ping)?|ignore|ignoring|"
            r"without|minus|except(?:\s+for)?|excluding|leave\s+out|leaving\s+out|not)")
 _WHICH = r"(first|opening|initial|last|final|closing)"
@@ -90,6 +90,10 @@ def _set(slot: str):
 _ONWARDS = rf"(?:\s+(?:on(?:wards?)?|starting|and\s+after|to\s+the\s+end|till\s+the\s+end)){{0,2}}{E}"
 
 RULES = [
+    (c(rf"{B}(?:skip|jump|fast[\s-]?forward|go)\s+(?:ahead\s+)?to\s+({POINT}){E}|"
+       rf"{B}(?:after|past)\s+(?:the\s+)?(?:first|opening|initial)\s+({SPAN}){E}"),
+     lambda r, m: _start(r, first_group(m, 1, 2))),
+    (c(rf"{B}(?:everything\s+|anything\s+|all\s+)?(?:before|up\s+until|up\s+till)\s+({DUR}){E}"), _end),
     (c(rf"{B}{_REMOVE}\s+(?:the\s+)?{_WHICH}\s+({SPAN})(?:\s+off)?{E}"
        rf"(?:\s*(?:,\s*)?(?:and|&|plus)\s+(?:the\s+)?{_WHICH}\s+({SPAN})(?:\s+off)?{E})?"), _remove),
     (c(rf"{B}{_REMOVE}\s+(?:the\s+)?({SPAN})\s+(?:off|from|at)\s+(?:the\s+)?(?:very\s+)?(start|beginning|front|end)"

@@ -131,6 +131,12 @@ fancy nothing everything rest folder directory iphone android phone if advance r
 # Dropped from the end of an unknown phrase ("with reverb please" -> 'with reverb').
 TRAILING_FILLER = frozenset({"please", "pls", "plz", "thanks", "thank", "you", "thx", "then", "now", "also", "too",
                              "and", "or", "the", "a", "an", "ok", "okay"})
+# Words that can turn a request into its opposite: never dropped as filler when left over, so
+# "everything but <something not understood>" is reported, not run as "<something>".
+INVERTING = frozenset(_words("""
+except not no without minus excluding exclude apart besides skip before after remove cut drop trim
+delete don't dont never non unless
+"""))
 # Left at the front of an unknown phrase, because they carry its meaning ("with reverb").
 BINDING_WORDS = frozenset({"with", "without", "in", "at", "on", "to", "by", "but", "for", "into", "no", "not"})
 
