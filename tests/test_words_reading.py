@@ -104,8 +104,22 @@ def test_phrasings_that_keep_the_other_part(words, options, trim_end):
     assert (got.options, got.trim_end, got.unknown) == (options, trim_end, ())
 
 
-@pytest.mark.parametrize("words", ["all but the spanish track", "anything other than the first 10 seconds"])
+@pytest.mark.parametrize("words", ["anything other than the first 10 seconds", "the spanish track, other than zorblax"])
 def test_a_left_over_word_that_could_invert_the_rest_is_never_dropped(words):
     got = interpret(words)
     assert got.unknown and not got.yes_safe
     assert got.refusal(yes=True)
+
+
+@pytest.mark.parametrize(("words", "trim_end", "start", "excluded"), [
+    ("todo menos los primeros 10 segundos", None, 10.0, ()),
+    ("alles außer den letzten 5 Sekunden", 5.0, None, ()),
+    ("tout sauf les 10 premières secondes", None, 10.0, ()),
+    ("除了最后5秒", 5.0, None, ()),
+    ("all but the spanish track", None, None, ("spa",)),
+    ("除了西班牙语音轨", None, None, ("spa",)),
+])
+def test_except_in_every_language(words, trim_end, start, excluded):
+    got = interpret(words)
+    assert got.unknown == () and got.trim_end == trim_end and got.options.get("start") == start
+    assert (got.track_rule.exclude_langs if got.track_rule else ()) == excluded

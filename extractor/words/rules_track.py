@@ -34,7 +34,8 @@ _LANG_WORDS = "|".join(re.escape(n) for n in _english_names())
 _TWO_LETTER = r"[a-z]{2}"
 _TRACK_NOUN = r"(?:track|stream|dub|version|one|audio|sound|language)"
 _TITLE_ALT = "|".join(re.escape(t) for t in sorted(vocab.TITLE_WORDS, key=len, reverse=True) if t.isascii())
-_NOT = r"(?:not|but\s+not|except(?:\s+for)?|excluding|other\s+than|anything\s+but|rather\s+than|instead\s+of|no)"
+_NOT = (r"(?:(?:all|everything|anything)\s+(?:but|except(?:\s+for)?|other\s+than)|not|but\s+not|except(?:\s+for)?|"
+        r"excluding|other\s+than|rather\s+than|instead\s+of|no)")
 
 
 def _language(r: Reader, m: re.Match):
