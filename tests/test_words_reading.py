@@ -123,3 +123,18 @@ def test_except_in_every_language(words, trim_end, start, excluded):
     got = interpret(words)
     assert got.unknown == () and got.trim_end == trim_end and got.options.get("start") == start
     assert (got.track_rule.exclude_langs if got.track_rule else ()) == excluded
+
+
+@pytest.mark.parametrize("words", ["not mono", "dont make it mono", "mp3 but not 320k"])
+def test_yes_never_runs_what_a_left_over_not_could_invert(words):
+    got = interpret(words)
+    assert got.unknown and not got.yes_safe and got.refusal(yes=True)
+
+
+@pytest.mark.parametrize(("words", "start"), [
+    ("I dont want the first 10 seconds", 10.0), ("no quiero los primeros 5 segundos", 5.0),
+    ("ich will nicht die ersten 5 Sekunden", 5.0), ("不要前5秒", 5.0),
+])
+def test_not_wanting_the_first_seconds_removes_them(words, start):
+    got = interpret(words)
+    assert got.options == {"start": start} and got.unknown == ()

@@ -41,7 +41,7 @@ from extractor.words.compose import (
     validate,
 )
 from extractor.words.patterns import has_audio_suffix, needs_reencode
-from extractor.words.reader import Reader
+from extractor.words.reader import Reader, inverts
 from extractor.words.rules import RULES
 from extractor.words.scope import out_of_scope_message
 from extractor.words.text import describe, human_span, intent_sentence, job_sentence
@@ -67,6 +67,7 @@ class Interpretation:
     needs_cloud: bool = False  # the words ask for the cloud, and the permission was not given
     start_over: bool = False  # "start over": the previous job was not carried on
     format_named: bool = False  # the format came from the words (or the previous job), not from "lossless"
+    inverting_unknown: bool = False  # an unknown part holds a word like "not" or "except"
 
     @property
     def selects(self) -> bool:
@@ -77,7 +78,7 @@ class Interpretation:
     @property
     def yes_safe(self) -> bool:
         """Whether --yes may run the understood part despite unknown words."""
-        return not self.selects and self.intent not in ("upload",) and not self.needs_cloud
+        return not (self.selects or self.inverting_unknown or self.needs_cloud or self.intent == "upload")
 
     def refusal(self, *, yes: bool = False) -> str | None:
         """Why this must not run as it stands (None: it may). ``yes``: the user said run what was understood."""
@@ -92,7 +93,7 @@ class Interpretation:
             return out_of_scope_message(self.out_of_scope)
         if yes:
             return ("part of the request was not understood, and what was understood chooses a part of the file "
-                    "or a track, which a missed word could invert; nothing was run")
+                    "or a track, or the words left over could invert it; nothing was run")
         return "nothing was run, because part of the request was not understood"
 
     def spec_for(self, input_path, *, info=None, **overrides) -> JobSpec:
@@ -165,13 +166,13 @@ def interpret(text: str, *, previous: dict | None = None, duration: float | None
 
 
 def _finish(r: Reader, *, previous: dict | None, duration: float | None, cloud_allowed: bool) -> Interpretation:
-    unknown, suggestions = _unknown(r)
+    unknown, suggestions, inverting = _unknown(r)
     intent = r.value("intent", "extract")
     scope = tuple(r.out_of_scope)
     if scope and not any(s in r.slots for s in (*JOB_SLOTS, "intent", "apply_all")) and not r.excluded:
         raise UsageError(out_of_scope_message(scope))
     common = {"unknown": unknown + scope, "out_of_scope": scope, "corrections": r.norm.corrections,
-              "suggestions": suggestions}
+              "suggestions": suggestions, "inverting_unknown": inverting}
     if intent in ("probe", "credits"):
         extra = [s for s in JOB_SLOTS if s in r.slots]
         if extra:
@@ -227,19 +228,20 @@ def _cloud(r: Reader, options: dict, cloud_allowed: bool) -> bool:
     return False
 
 
-def _unknown(r: Reader) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
+def _unknown(r: Reader) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...], bool]:
     from extractor.words.typos import suggestion
 
-    phrases, suggestions = [], []
+    phrases, suggestions, inverting = [], [], False
     known = vocab.english_words()
     for phrase, keys in r.unknown_words():
         phrases.append(phrase)
+        inverting = inverting or inverts(keys)
         for key in keys:
             if key not in known:
                 offer = suggestion(key, known)
                 if offer:
                     suggestions.append((key, offer))
-    return tuple(phrases), tuple(dict.fromkeys(suggestions))
+    return tuple(phrases), tuple(dict.fromkeys(suggestions)), inverting
 
 
 __all__ = ["INTENTS", "Interpretation", "TrackRule", "describe", "interpret"]

@@ -62,6 +62,7 @@ tono de llamada|tono = ringtone
 ruido de fondo|ruido = background noise
 eco = echo
 menos|excepto|salvo = except
+no quiero|no necesito = don't want
 todo|toda = all
 más alto|mas alto|más fuerte = louder
 más bajo|más suave = quieter

@@ -90,7 +90,7 @@ class Reader:
                     run, keys = run[1:], keys[1:]
                 while run and (keys[-1] in vocab.TRAILING_FILLER or not any(c.isalnum() for c in keys[-1])):
                     run, keys = run[:-1], keys[:-1]
-                if not run or all(_is_filler(key) for key in keys) and not _inverts(keys):
+                if not run or all(_is_filler(key) for key in keys) and not inverts(keys):
                     continue
                 start = segment.start() + run[0].start()
                 end = segment.start() + run[-1].end()
@@ -101,7 +101,7 @@ class Reader:
         return list(unique.items())
 
 
-def _inverts(keys: list[str]) -> bool:
+def inverts(keys: list[str]) -> bool:
     """Left-over words that could turn what was understood into its opposite ("except", "all but")."""
     text = " ".join(keys)
     return any(key in vocab.INVERTING for key in keys) or bool(

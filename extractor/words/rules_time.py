@@ -11,7 +11,7 @@ from extractor.words.patterns import DUR, NUM, POINT, SPAN, B, E, c, first_group
 if TYPE_CHECKING:  # pragma: no cover
     from extractor.words.reader import Reader
 
-_REMOVE = (r"(?:(?:everything|all|anything)\s+(?:but|except(?:\s+for)?|apart\s+from|besides)|remove|removing|drop|dropping|cut(?:\s+off|\s+out)?|cutting(?:\s+off)?|chop(?:\s+off)?|"
+_REMOVE = (r"(?:(?:i\s+)?(?:don't|dont|do\s+not)\s+(?:want|need)|(?:everything|all|anything)\s+(?:but|except(?:\s+for)?|apart\s+from|besides)|remove|removing|drop|dropping|cut(?:\s+off|\s+out)?|cutting(?:\s+off)?|chop(?:\s+off)?|"
            r"trim(?:\s+off)?|trimming(?:\s+off)?|delete|lose|get\s+rid\s+of|skip(?:ping)?|ignore|ignoring|"
            r"without|minus|except(?:\s+for)?|excluding|leave\s+out|leaving\s+out|not)")
 _WHICH = r"(first|opening|initial|last|final|closing)"
