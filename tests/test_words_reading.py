@@ -53,7 +53,8 @@ def test_language_names_in_every_request_language(words, code):
 @pytest.mark.parametrize(("words", "end"), [
     ("the first twenty five seconds", 25.0), ("los primeros treinta y cinco segundos", 35.0),
     ("die ersten fünfzig Sekunden", 50.0), ("les trente premières secondes", 30.0), ("前三十秒", 30.0),
-    ("the first minute and a half", 90.0),
+    ("the first minute and a half", 90.0), ("die ersten fünfundzwanzig Sekunden", 25.0),
+    ("los primeros veinticinco segundos", 25.0), ("les vingt-cinq premières secondes", 25.0),
 ])
 def test_numbers_in_words(words, end):
     assert interpret(words).options == {"end": end}

@@ -99,8 +99,37 @@ def _tokens(original: str) -> list[Piece]:
         if stripped and not re.search(r"\d$", stripped) or len(stripped) == len(token):
             token = stripped
         key = token[lead:] if token[:1] in "\"'" else token[lead:].lower()
-        pieces.append(Piece(key, start + lead, start + len(token)))
+        number = _compound_number(key)
+        pieces.append(Piece(str(number) if number else key, start + lead, start + len(token), bool(number)))
     return pieces
+
+
+_UNITS_WORDS = {
+    "de": {"ein": 1, "zwei": 2, "drei": 3, "vier": 4, "fünf": 5, "sechs": 6, "sieben": 7, "acht": 8, "neun": 9},
+    "es": {"uno": 1, "dos": 2, "dós": 2, "tres": 3, "trés": 3, "cuatro": 4, "cinco": 5, "seis": 6, "séis": 6,
+           "siete": 7, "ocho": 8, "nueve": 9},
+    "fr": {"un": 1, "deux": 2, "trois": 3, "quatre": 4, "cinq": 5, "six": 6, "sept": 7, "huit": 8, "neuf": 9},
+}
+_TENS_WORDS = {
+    "de": {"zwanzig": 20, "dreißig": 30, "dreissig": 30, "vierzig": 40, "fünfzig": 50, "sechzig": 60},
+    "fr": {"vingt": 20, "trente": 30, "quarante": 40, "cinquante": 50, "soixante": 60},
+}
+_COMPOUND = re.compile(r"^(?:(?P<de_unit>[a-zäöüß]+)und(?P<de_tens>[a-zäöüß]+)|veinti(?P<es_unit>[a-zé]+)|"
+                       r"(?P<fr_tens>[a-z]+)-(?:et-)?(?P<fr_unit>[a-z]+))$")
+
+
+def _compound_number(word: str) -> int | None:
+    """'fünfundzwanzig' -> 25, 'veinticinco' -> 25, 'vingt-cinq' -> 25 (written as one word)."""
+    match = _COMPOUND.match(word)
+    if not match:
+        return None
+    if match.group("de_unit"):
+        unit, tens = _UNITS_WORDS["de"].get(match.group("de_unit")), _TENS_WORDS["de"].get(match.group("de_tens"))
+    elif match.group("es_unit"):
+        unit, tens = _UNITS_WORDS["es"].get(match.group("es_unit")), 20
+    else:
+        unit, tens = _UNITS_WORDS["fr"].get(match.group("fr_unit")), _TENS_WORDS["fr"].get(match.group("fr_tens"))
+    return tens + unit if unit and tens else None
 
 
 def _chinese(run: str, offset: int) -> list[Piece]:
