@@ -66,18 +66,94 @@ def test_the_last_seconds_are_resolved_from_the_probe(run_vax, media):
 
 def test_unknown_words_refuse_to_run_unless_yes(run_vax, media, tmp_path):
     out = tmp_path / "x.mp3"
-    code, _, stderr = run_vax("do", "as mp3 with reverb", media["mp4_aac"], "-o", out)
+    code, _, stderr = run_vax("do", "as mp3 with zorblax", media["mp4_aac"], "-o", out)
     assert code == 2
-    assert "Did not understand: 'with reverb'" in stderr
+    assert "Did not understand: 'with zorblax'" in stderr
     assert "nothing was run" in stderr and "--yes" in stderr
     assert not out.exists()
 
-    code, stdout, stderr = run_vax("do", "as mp3 with reverb", media["mp4_aac"], "-o", out, "--yes")
+    code, stdout, stderr = run_vax("do", "as mp3 with zorblax", media["mp4_aac"], "-o", out, "--yes")
     assert code == 0, stderr
-    assert "Did not understand: 'with reverb'" in stderr
+    assert "Did not understand: 'with zorblax'" in stderr
     assert "Understood: Extract the default audio track as MP3" in stdout
     samples, rate = decode_track(out)
     assert dominant_freq(samples, rate) == pytest.approx(TONES["mp4_aac"], abs=2)
+
+
+def test_yes_never_runs_a_range_or_track_choice_next_to_unknown_words(run_vax, media, tmp_path):
+    """A dropped word could invert a removal or a selection: --yes is refused for those."""
+    out = tmp_path / "x.mp3"
+    for words in ("cut off the last second zorblax", "the spanish track zorblax"):
+        code, _, stderr = run_vax("do", words, media["mkv_multi"], "-o", out, "--yes")
+        assert code == 2, stderr
+        assert "could invert" in stderr
+        assert not out.exists()
+
+
+def test_what_vax_does_not_do_is_said_plainly(run_vax, media, tmp_path):
+    code, _, stderr = run_vax("do", "add reverb", media["mp4_aac"], cwd=tmp_path)
+    assert code == 2
+    assert "vax does not do that ('add reverb')" in stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_uploading_needs_the_explicit_permission_whatever_the_words(run_vax, media, tmp_path):
+    code, _, stderr = run_vax("do", "upload it to the cloud as mp3", media["mp4_aac"], cwd=tmp_path,
+                              env={"VAX_ALLOW_CLOUD": "0", "VAX_REMOTE_URL": "http://127.0.0.1:9"})
+    assert code == 2
+    assert "--allow-cloud" in stderr
+    # "to youtube" is not the cloud at all, even with --yes.
+    code, _, stderr = run_vax("do", "upload it to youtube", media["mp4_aac"], "--yes", cwd=tmp_path)
+    assert code == 2 and "vax does not do that" in stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("args", [
+    ("-16 LUFS", "{file}", "--dry-run", "--json"),
+    ("--", "-16 LUFS", "{file}", "--dry-run", "--json"),
+    ("--dry-run", "--json", "--", "-16 LUFS", "{file}"),
+])
+def test_a_request_may_start_with_a_dash_and_a_dry_run_never_writes(run_vax, media, tmp_path, args):
+    args = [str(media["mp4_aac"]) if a == "{file}" else a for a in args]
+    code, stdout, stderr = run_vax("do", *args, "-o", tmp_path / "x.m4a", cwd=tmp_path)
+    assert code == 0, stderr
+    line = json.loads(stdout.splitlines()[-1])
+    assert line["status"] == "dry-run" and line["spec"]["loudness"] == -16.0
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_each_file_is_probed_once(media, tmp_path, monkeypatch):
+    import extractor.api
+    import extractor.mediainfo
+    import extractor.pipeline
+    from extractor.cli.main import cli
+
+    calls = []
+    real = extractor.mediainfo.probe
+
+    def counting(path, **kwargs):
+        calls.append(str(path))
+        return real(path, **kwargs)
+
+    for module in (extractor.mediainfo, extractor.pipeline, extractor.api):
+        monkeypatch.setattr(module, "probe", counting)
+    out = tmp_path / "end.wav"
+    result = CliRunner().invoke(cli, ["do", "the last second as wav", str(media["mp4_aac"]), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert calls == [str(media["mp4_aac"])]
+    samples, rate = decode_track(out)
+    assert samples.shape[1] / rate == pytest.approx(1.0, abs=0.03)
+
+
+def test_spanish_request_end_to_end(run_vax, media, tmp_path):
+    out = tmp_path / "es.wav"
+    code, stdout, stderr = run_vax("do", "la pista en español, los primeros 2 segundos, en wav", media["mkv_multi"],
+                                   "-o", out)
+    assert code == 0, stderr
+    assert "Understood: Extract the first 2 seconds of the Spanish (spa) track as WAV" in stdout
+    samples, rate = decode_track(out)
+    assert dominant_freq(samples, rate) == pytest.approx(TONES["mkv_multi_spanish"], abs=2)
+    assert samples.shape[1] / rate == pytest.approx(2.0, abs=0.03)
 
 
 def test_contradictions_exit_2_naming_the_words(run_vax, media):

@@ -1,46 +1,49 @@
-"""The `vax do` interpreter: a table of requests and the job options they must give.
-
-Each entry of request_corpus.json: request, intent, options (the exact options expected),
-and where relevant unknown (the phrases it must report), lossless, from_end, previous
-(the last job's options, for follow-ups) and duration (the file's length).
-"""
+"""The `vax do` interpreter: a corpus of requests in five languages and the jobs they must give
+(tests/request_corpus*.json, read by tests/words_corpus.py), and the sentences, clashes and
+probe-dependent choices around it."""
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import pytest
+import test_words_corpus as words_corpus
 
 from extractor.errors import UsageError
-from extractor.jobspec import JobSpec
 from extractor.mediainfo import probe
 from extractor.planner import plan_jobs
 from extractor.words.interpret import Interpretation, describe, interpret
 
-CORPUS = json.loads((Path(__file__).parent / "request_corpus.json").read_text(encoding="utf-8"))
+CORPUS = words_corpus.load()
 
 
 def _id(entry: dict) -> str:
-    return entry["request"][:50] + (" (follow-up)" if "previous" in entry else "")
+    return f"{entry['lang']}:{entry['class']}:" + entry["request"][:50] + (" (follow-up)" if "previous" in entry else "")
 
 
-def test_corpus_is_big_enough_and_covers_every_intent():
-    assert len(CORPUS) >= 80
-    assert {e["intent"] for e in CORPUS} == {"extract", "probe", "credits", "upload", "apply_all"}
+def test_corpus_is_big_enough_and_covers_every_intent_and_language():
+    assert len(CORPUS) >= 500
+    assert sum(1 for e in CORPUS if e.get("refuse")) >= 60
+    assert {e.get("intent") for e in CORPUS if not e.get("refuse")} == {
+        "extract", "probe", "credits", "upload", "apply_all"}
+    languages = {e["lang"] for e in CORPUS}
+    assert {"en", "zh", "es", "de", "fr"} <= languages
+    for language in ("zh", "es", "de", "fr"):
+        assert sum(1 for e in CORPUS if e["lang"] == language) >= 70, language
+        assert sum(1 for e in CORPUS if e["lang"] == language and e.get("refuse")) >= 8, language
 
 
 @pytest.mark.parametrize("entry", CORPUS, ids=_id)
 def test_corpus(entry):
-    got = interpret(entry["request"], previous=entry.get("previous"), duration=entry.get("duration"))
-    assert got.intent == entry["intent"]
-    assert got.options == entry["options"]
-    assert list(got.unknown) == entry.get("unknown", [])
-    assert got.lossless == entry.get("lossless", False)
-    assert got.from_end == entry.get("from_end")
-    assert got.understood and "\n" not in got.understood
-    # Options are always valid keyword options for the job spec.
-    JobSpec.build("talk.mp4", **got.options)
+    # Purpose words map to the option `preset` (the named presets of extractor.presets).
+    assert words_corpus.check(entry, interpret) is None
+
+
+def test_understood_sentences_are_one_line():
+    for entry in CORPUS[:200]:
+        if entry.get("refuse"):
+            continue
+        got = interpret(entry["request"], previous=entry.get("previous"), duration=entry.get("duration"),
+                        cloud_allowed=bool(entry.get("cloud_allowed")))
+        assert got.understood and "\n" not in got.understood
 
 
 CONTRADICTIONS = [
@@ -51,11 +54,11 @@ CONTRADICTIONS = [
     ("wav at 320 kbps", ["'wav'", "'320 kbps'"]),
     ("small file as flac", ["'small file'", "'as flac'"]),
     ("as mp3, 24-bit", ["'24-bit'", "'as mp3'"]),
-    ("the spanish track and track 2", ["'track 2'", "'the spanish track'", "tracks"]),
+    ("all tracks and track 2", ["'all tracks'", "'track 2'", "tracks"]),
     ("from 2:30 to 1:00", ["'from 2:30 to 1:00'"]),
     ("from 1:00 to 2:30, the first 30 seconds", ["'from 1:00 to 2:30'", "'the first 30 seconds'"]),
     ("the last 2 minutes starting at 10s", ["'the last 2 minutes'", "'starting at 10s'"]),
-    ("podcast loudness for broadcast", ["'podcast loudness'", "'for broadcast'"]),
+    ("podcast loudness, EBU R128", ["'podcast loudness'", "'EBU R128'"]),
     ("-14 LUFS and -23 LUFS", ["'-14 LUFS'", "'-23 LUFS'"]),
     ("normalize, no normalization", ["'normalize'", "'no normalization'"]),
     ("call it talk.flac as mp3", ["'call it talk.flac'", "'as mp3'"]),
@@ -84,7 +87,9 @@ def test_empty_request_is_a_usage_error():
 def test_unknown_parts_are_reported_by_name_in_the_users_own_spelling():
     got = interpret("Please extract the Spanish track with Reverb, then Speed It Up")
     assert got.options == {"lang": "spa"}
-    assert got.unknown == ("with Reverb", "Speed It Up")
+    assert got.unknown == got.out_of_scope == ("with Reverb", "Speed It Up")
+    assert "vax does not do that" in got.refusal()
+    assert interpret("as mp3 with Zorblax").unknown == ("with Zorblax",)
     # Filler alone is never reported.
     assert interpret("hey, could you please just get me the audio of this video file? thanks").unknown == ()
 

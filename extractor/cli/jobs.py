@@ -90,8 +90,11 @@ def spec_from_options(input_path: str, kw: dict) -> JobSpec:
 
 
 def run_jobs(make_specs, *, dry_run: bool, as_json: bool, quiet: bool, debug: bool,
-             batch: BatchSettings | None = None, labels: dict[str, str] | None = None) -> int:
+             batch: BatchSettings | None = None, labels: dict[str, str] | None = None, info_of=None) -> int:
     """Run one job per spec factory, reporting each; the exit code is the first failure's.
+
+    ``info_of(spec)``: the probe the caller already made of the spec's input, or None (so a
+    file is not probed twice: `vax do` probes to understand the request).
 
     With ``batch`` settings and several jobs (or a folder/pattern, or --skip-existing), the
     jobs run in parallel worker processes instead (``extractor.batch.pool.run_batch``).
@@ -118,12 +121,13 @@ def run_jobs(make_specs, *, dry_run: bool, as_json: bool, quiet: bool, debug: bo
         def body(make_spec=make_spec, holder=holder):
             spec = make_spec()
             holder["spec"] = spec
+            info = info_of(spec) if info_of else None
             if dry_run:
-                _print_dry_run(spec, as_json)
+                _print_dry_run(spec, as_json, info)
                 return
             from extractor.api import run_spec
 
-            results = run_spec(spec, progress=lambda plan, f: bar.update(plan.output.name, f))
+            results = run_spec(spec, info=info, progress=lambda plan, f: bar.update(plan.output.name, f))
             bar.clear()
             for result in results:
                 result.input = (labels or {}).get(result.input, result.input)  # "-" for standard input
@@ -149,10 +153,10 @@ def _json_error_reporter(holder: dict):
     return report
 
 
-def _print_dry_run(spec: JobSpec, as_json: bool) -> None:
+def _print_dry_run(spec: JobSpec, as_json: bool, info=None) -> None:
     from extractor.api import plan as make_plans
 
-    plans = make_plans(spec)
+    plans = make_plans(spec, info)
     if as_json:
         click.echo(json.dumps({"status": "dry-run", "spec": spec.to_dict(),
                                "plans": [p.to_dict() for p in plans]}))

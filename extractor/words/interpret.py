@@ -1,67 +1,53 @@
-"""`vax do "REQUEST"`: an offline, rule-based reader of plain-language requests.
+"""`vax do "REQUEST"`: an offline, rule-based reader of requests in words (English, Chinese,
+Spanish, German, French; some Portuguese).
 
 ``interpret(text)`` turns a request into keyword options for ``JobSpec.build`` plus one plain
-sentence of what it understood, and names every part it could not place. It is deterministic:
-a fixed list of patterns (``_RULES``) is tried in order; each match *consumes* its words, so a
-later rule never re-reads them. What is left is either filler (please, the, my video, can you,
-extract, ...: consumed silently) or reported by name in ``Interpretation.unknown``. No network,
-no model. Vocabulary (format names, languages, filler words, presets) lives in
-``extractor.words.vocab``.
+sentence of what it understood, and names every part it could not place. It is deterministic
+and offline: the text is first normalized to English (``normalize``: typos corrected against
+the vocabulary, foreign phrases translated, numbers in words read), then a fixed list of
+rules (``rules``) is tried in order; each match consumes its words. What is left is either
+filler or reported by name in ``Interpretation.unknown``.
 
-Grammar (case-insensitive; any order; Chinese intents too):
+Safety, which the callers (the CLI and the web page) apply through ``refusal()``:
 
-* intent: extract (default; "extract", "rip the sound", "export", "download", "send me the audio",
-  "just the audio", 提取音频, 导出); probe ("status", "show tracks", "what's in it", 状态);
-  credits ("credits", "balance", 积分, 余额); upload ("upload", 上传: run on the cloud backend);
-  apply_all ("do the same for all", "apply to all files": the previous job's options for every file).
-* format: mp3 wav flac m4a aac opus ogg mka ac3 eac3 ("as mp3", "to flac", "mp3 320").
-  "lossless": a stream copy in the source's own format (``format="auto"``); when the request also
-  needs a re-encode (mono, 44.1 kHz, 16-bit, loudness, exact cut) the copy is impossible, so the
-  format becomes ``flac``; ``spec_for`` with a probe also moves to ``mka`` when the natural copy
-  would not be sample-exact (WebM Opus -> .opus). "best quality": lossless, or the top bitrate of
-  a named lossy format (MP3 320k). "small file": Opus 96 kbps (or a small bitrate of the named format).
-* quality: "320 kbps"/"320k" (a bare "Nk" is a bitrate; "44.1k" and "N kHz" are sample rates),
-  "44.1 kHz", "48000 Hz", "16-bit", "mono", "stereo", "CD quality" (44.1 kHz 16-bit).
-* track: "track 3", "the second audio track", "the Spanish track", "spa", "es", "all tracks",
-  "the commentary" (title match), "the track called X", "the X track", "the main track",
-  "the other track" (follow-up: track 2 if the last job used track 1 or the default, else track 1).
-* time: "from 1:00 to 2:30", "1:00-2:30", "between 00:10 and 00:20", "the first 30 seconds",
-  "the last 2 minutes" (``from_end``: resolved against ``duration`` or, in ``spec_for``, the
-  probe), "starting at 90s", "skip the first 10 s", "until 2:30", "for 30 seconds", "1m30s",
-  "one minute", "前30秒", "最后2分钟".
-* loudness: "normalize" (-16 LUFS), "podcast loudness" (-16), "broadcast"/"EBU R128" (-23),
-  "streaming"/"YouTube loudness" (-14), "-14 LUFS", "make it louder"/"quieter" (+/-3 LU on the
-  previous target, else -14 / -23), "no normalization".
-* naming: "call it interview.mp3" (also sets the format), "save to ./out" (a folder: paths must
-  look like paths: contain / or start with . or ~), "-o NAME".
-* flags: "sample-accurate"/"exact" (exact), "keep the offset"/"drop the offset", "overwrite",
-  "salvage"/"even if damaged", "locally"/"offline" (local backend), "in the cloud", "allow cloud".
-
-Two parts that ask for different values of the same thing ("as mp3 ... as flac", "mono ... stereo")
-raise ``UsageError`` naming both phrases. With ``previous`` (the options of the file's last job) a
-request refines it: each thing the new request mentions replaces that part of the previous job
-(a new format drops the old bitrate; any time phrase replaces the whole range), the rest carries on.
+* unknown words stop the job; ``--yes`` runs what was understood only when nothing
+  understood selects or removes a part of the file or a track (``yes_safe``), because a
+  dropped "not" or "except" would invert exactly those;
+* what vax does not do (reverb, noise removal, translation, uploading to YouTube) is named
+  as such (``out_of_scope``), never read as something close to it;
+* a sign or a target that cannot be honoured (+5 LUFS) is an error, never a silent change;
+* words never grant the cloud permission: a request for the cloud needs ``cloud_allowed``
+  (the command line's --allow-cloud or VAX_ALLOW_CLOUD).
 """
 
 from __future__ import annotations
 
 import os
-import re
-import unicodedata
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
-from extractor.errors import UsageError
+from extractor.errors import CloudNotAllowed, UsageError
 from extractor.jobspec import JobSpec
-from extractor.timeparse import format_time
-from extractor.words import vocab
-from extractor.words.rules import _RULES, _TIME_KEYS, _has_audio_suffix, _needs_reencode
-from extractor.words.text import _human_span, _intent_sentence, _job_sentence, describe
-
-_CONSUMED = "\x00"  # what a rule's matched words are overwritten with
+from extractor.words import resolve, vocab
+from extractor.words.compose import (
+    JOB_SLOTS,
+    TrackRule,
+    build_spec,
+    check_within_request,
+    merge,
+    new_options,
+    resolve_loudness_step,
+    resolve_other_track,
+    resolve_quality,
+    validate,
+)
+from extractor.words.patterns import has_audio_suffix, needs_reencode
+from extractor.words.reader import Reader, inverts
+from extractor.words.rules import RULES
+from extractor.words.scope import out_of_scope_message
+from extractor.words.text import describe, human_span, intent_sentence, job_sentence
 
 INTENTS = ("extract", "probe", "credits", "upload", "apply_all")
+_SELECTING = ("track", "lang", "title", "all_tracks", "start", "end", "duration")
 
 
 @dataclass(frozen=True)
@@ -69,339 +55,193 @@ class Interpretation:
     intent: str  # one of INTENTS
     options: dict  # keyword options for JobSpec.build(input, **options)
     understood: str  # one plain sentence of what will be done (without the file name)
-    unknown: tuple[str, ...] = ()  # the parts that could not be placed, as the user wrote them
+    unknown: tuple[str, ...] = ()  # the parts that could not be placed, as the user wrote them (incl. out_of_scope)
     lossless: bool = False  # "lossless"/"best quality": copy if exact, else FLAC (see spec_for)
     from_end: float | None = None  # "the last N seconds" when the duration was not known yet
+    trim_end: float | None = None  # "cut off the last N seconds": the end is N before the file's end
+    track_rule: TrackRule | None = None  # several constraints on one track, resolved against the probe
+    copy_only: bool = False  # "as mp3, don't re-encode": only if the source already is that format
+    out_of_scope: tuple[str, ...] = ()  # the unknown parts that vax does not do ("add reverb")
+    corrections: tuple[tuple[str, str], ...] = ()  # typos read as vocabulary words: (written, read as)
+    suggestions: tuple[tuple[str, str], ...] = ()  # unknown words and the word they may have meant
+    needs_cloud: bool = False  # the words ask for the cloud, and the permission was not given
+    start_over: bool = False  # "start over": the previous job was not carried on
+    format_named: bool = False  # the format came from the words (or the previous job), not from "lossless"
+    inverting_unknown: bool = False  # an unknown part holds a word like "not" or "except"
+
+    @property
+    def selects(self) -> bool:
+        """True when the job keeps only part of the file or chooses among tracks."""
+        return bool(any(k in self.options for k in _SELECTING) or self.from_end is not None
+                    or self.trim_end is not None or self.track_rule is not None)
+
+    @property
+    def yes_safe(self) -> bool:
+        """Whether --yes may run the understood part despite unknown words."""
+        return not (self.selects or self.inverting_unknown or self.needs_cloud or self.intent == "upload")
+
+    def refusal(self, *, yes: bool = False) -> str | None:
+        """Why this must not run as it stands (None: it may). ``yes``: the user said run what was understood."""
+        if self.needs_cloud:
+            return ("the request asks for the cloud, and uploading needs your explicit permission: "
+                    "add --allow-cloud (or set VAX_ALLOW_CLOUD=1)")
+        if not self.unknown:
+            return None
+        if yes and self.yes_safe:
+            return None
+        if self.out_of_scope:
+            return out_of_scope_message(self.out_of_scope)
+        if yes:
+            return ("part of the request was not understood, and what was understood chooses a part of the file "
+                    "or a track, or the words left over could invert it; nothing was run")
+        return "nothing was run, because part of the request was not understood"
 
     def spec_for(self, input_path, *, info=None, **overrides) -> JobSpec:
         """The job spec for one file; ``overrides`` (e.g. output=, overwrite=) win over the request.
 
-        ``info`` (a MediaInfo) is only needed for "the last N minutes" without a known duration
-        and to keep "lossless" sample-exact; it is probed here when needed and not given.
-        """
+        ``info`` (a MediaInfo) is needed for "the last N minutes", "cut off the last N", several
+        track constraints, "lossless" and "don't re-encode"; it is probed here when not given."""
+        if self.needs_cloud and not overrides.get("allow_cloud"):
+            raise CloudNotAllowed(self.refusal() or "uploading needs your explicit permission")
         options = {**self.options, **{k: v for k, v in overrides.items() if v is not None}}
         if "output" in options:
             options["output"] = os.path.expanduser(options["output"])
-        if self.from_end is not None and not any(k in options for k in ("start", "end", "duration")):
-            info = info or _probe(input_path)
-            if info.duration is None:
-                raise UsageError(f"{input_path}: its duration is unknown, so 'the last "
-                                 f"{_human_span(self.from_end)}' cannot be placed; give a start time")
+        needs_probe = (self.from_end is not None or self.trim_end is not None or self.track_rule is not None
+                       or self.lossless or self.copy_only or "title" in options and info is not None)
+        if needs_probe:
+            info = info or resolve.probe(input_path)
+        number = resolve.title_track(options["title"], info) if "title" in options and info is not None else None
+        if number and "title" not in overrides:
+            options.pop("title")
+            options["track"] = number
+        self._place_times(options, input_path, info)
+        if self.track_rule is not None and not any(k in overrides for k in ("track", "lang", "title")):
+            options["track"] = resolve.track_number(self.track_rule, info)
+        spec = build_spec(str(input_path), options)
+        if self.lossless and (spec.format == "auto" or spec.format == "flac" and not self.format_named) and (
+                "format" not in overrides):
+            spec = self._lossless(spec, options, info, input_path)
+        if self.copy_only:
+            resolve.check_copy_only(spec, info, "don't re-encode")
+        return spec
+
+    def _place_times(self, options: dict, input_path, info) -> None:
+        if self.from_end is None and self.trim_end is None:
+            return
+        if any(k in options for k in ("end", "duration")) and self.from_end is not None:
+            return
+        if info.duration is None:
+            span = self.from_end if self.from_end is not None else self.trim_end
+            raise UsageError(f"{input_path}: its duration is unknown, so the last {human_span(span)} cannot "
+                             "be placed; give the times instead")
+        if self.from_end is not None and "start" not in options:
             options["start"] = max(0.0, round(info.duration - self.from_end, 6))
-        spec = JobSpec.build(str(input_path), **options)
-        if self.lossless and spec.format == "auto":
-            if spec.wants_reencode:
-                spec = spec.replace(format="flac")
-            elif not _has_audio_suffix(spec.output):
-                spec = _exact_copy_container(spec, info or _probe(input_path))
-        return spec
+        if self.trim_end is not None:
+            end = round(info.duration - self.trim_end, 6)
+            if end <= options.get("start", 0.0):
+                raise UsageError(f"{input_path}: it is {human_span(round(info.duration, 3))} long, so removing "
+                                 f"{human_span(self.trim_end)} from the end leaves nothing")
+            options["end"] = end
+
+    def _lossless(self, spec: JobSpec, options: dict, info, input_path) -> JobSpec:
+        # Asked-for values the source already has ("lossless, mono" of a mono track) allow a copy.
+        plain = {k: v for k, v in options.items() if k != "format"}
+        relaxed = resolve.source_satisfies(plain, info, spec)
+        candidate = build_spec(str(input_path), {**relaxed, "format": "auto"})
+        if candidate.wants_reencode:
+            return spec if spec.format == "flac" else spec.replace(format="flac")
+        if has_audio_suffix(candidate.output):
+            return candidate
+        return resolve.exact_copy_container(candidate, info)
 
 
-def interpret(text: str, *, previous: dict | None = None, duration: float | None = None) -> Interpretation:
+def interpret(text: str, *, previous: dict | None = None, duration: float | None = None,
+              cloud_allowed: bool = False) -> Interpretation:
     """Read one request. ``previous``: the options of the file's last job, for follow-ups.
-    ``duration``: the file's length in seconds when known (for "the last 2 minutes")."""
-    reader = _Reader(text)
-    reader.read()
-    return reader.finish(previous=previous, duration=duration)
+    ``duration``: the file's length in seconds when known (for "the last 2 minutes").
+    ``cloud_allowed``: the user's explicit permission to upload (never taken from the words)."""
+    reader = Reader(text)
+    reader.read(RULES)
+    return _finish(reader, previous=previous, duration=duration, cloud_allowed=cloud_allowed)
 
 
-# Slot -> the noun used when two phrases ask for different values of it.
-_SLOT_NOUNS = {
-    "intent": "things to do", "format": "formats", "bitrate": "bitrates", "sample_rate": "sample rates",
-    "sample_bits": "bit depths", "channels": "channel layouts", "track": "tracks", "start": "start times",
-    "end": "end times", "duration": "lengths", "from_end": "ranges", "loudness": "loudness targets",
-    "loudness_step": "loudness changes", "output": "output names", "quality": "qualities",
-    "exact": "cut accuracy", "keep_offset": "offset handling", "backend": "places to run",
-    "allow_cloud": "cloud permissions", "overwrite": "overwrite choices", "salvage": "salvage choices",
-    "time_reset": "ranges", "apply_all": "targets",
-}
-# Slots that only make sense for an extraction (probe/credits reject them).
-_JOB_SLOTS = ("format", "bitrate", "sample_rate", "sample_bits", "channels", "track", "start", "end",
-              "duration", "from_end", "loudness", "loudness_step", "output", "quality", "exact", "keep_offset",
-              "overwrite", "salvage", "time_reset", "loudness_generic")
-
-class _Reader:
-    def __init__(self, text: str):
-        text = unicodedata.normalize("NFKC", text or "").replace("\u2019", "'").replace("\u2018", "'")
-        text = text.replace("\u201c", '"').replace("\u201d", '"')
-        self.original = text
-        # Lower-case without changing length, so spans in `work` index `original` too.
-        self.work = "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
-        self.slots: dict[str, tuple[Any, str]] = {}
-
-    # -- the scan
-    def read(self) -> None:
-        if not self.work.strip():
-            raise UsageError("the request is empty; say what you want, e.g. 'the Spanish track as mp3'")
-        for pattern, handler in _RULES:
-            for match in list(pattern.finditer(self.work)):
-                # An earlier match of this same rule may have consumed part of this one.
-                if _CONSUMED in self.work[match.start():match.end()]:
-                    continue
-                if handler(self, match) is not False:
-                    self.consume(match.start(), match.end())
-
-    def consume(self, start: int, end: int) -> None:
-        self.work = self.work[:start] + _CONSUMED * (end - start) + self.work[end:]
-
-    def phrase(self, match: re.Match, group: int = 0) -> str:
-        return " ".join(self.original[match.start(group):match.end(group)].split())
-
-    def set(self, slot: str, value: Any, phrase: str) -> None:
-        if slot in self.slots:
-            old, old_phrase = self.slots[slot]
-            if old != value:
-                raise UsageError(f"{old_phrase!r} and {phrase!r} ask for different {_SLOT_NOUNS[slot]}")
-            return
-        self.slots[slot] = (value, phrase)
-
-    def value(self, slot: str, default: Any = None) -> Any:
-        return self.slots[slot][0] if slot in self.slots else default
-
-    def said(self, slot: str) -> str:
-        return self.slots[slot][1]
-
-    # -- what is left over
-    def unknown_phrases(self) -> tuple[str, ...]:
-        phrases = []
-        for segment in re.finditer(r"[^\x00]+", self.work):
-            tokens = [t for t in re.finditer(r"[\w'./:~+#%-]+|[^\w\s]", segment.group())]
-            words = [(t, _token_key(t.group())) for t in tokens]
-            # Runs of words between punctuation are separate phrases ("with reverb, and echo").
-            for run in _split_runs(words):
-                while run and _is_filler(run[0][1]) and run[0][1] not in vocab.BINDING_WORDS:
-                    run = run[1:]
-                while run and (run[-1][1] in vocab.TRAILING_FILLER or not any(c.isalnum() for c in run[-1][1])):
-                    run = run[:-1]
-                if not run or all(_is_filler(key) for _, key in run):
-                    continue
-                start = segment.start() + run[0][0].start()
-                end = segment.start() + run[-1][0].end()
-                phrases.append(" ".join(self.original[start:end].split()))
-        return tuple(dict.fromkeys(phrases))
-
-    # -- after the scan
-    def finish(self, *, previous: dict | None, duration: float | None) -> Interpretation:
-        unknown = self.unknown_phrases()
-        intent = self.value("intent", "extract")
-        if intent in ("probe", "credits"):
-            extra = [s for s in _JOB_SLOTS if s in self.slots]
-            if extra:
-                raise UsageError(f"{self.said('intent')!r} and {self.said(extra[0])!r} ask for different things "
-                                 "(showing information and extracting): ask one at a time")
-            return Interpretation(intent, {}, _intent_sentence(intent), unknown)
-        self._check_within_request()
-        options, touched = self._new_options()
-        options = _merge(previous or {}, options, touched)
-        lossless = self._resolve_quality(options, previous or {})
-        self._resolve_track_words(options, previous or {})
-        self._resolve_loudness_step(options, previous or {})
-        from_end = self.value("from_end")
-        if from_end is not None and duration is not None:
-            start = round(duration - from_end, 6)
-            if start > 0:  # a clip shorter than asked for: the whole of it
-                options["start"] = start
-            from_end = None
-        if lossless and options.get("format") in (None, "auto"):
-            options["format"] = "flac" if _needs_reencode(options) else "auto"
-        if self.value("apply_all"):
-            intent = "apply_all"
-        _validate(options, self)
-        sentence = _job_sentence(intent, options, lossless=lossless, from_end=from_end)
-        return Interpretation(intent, options, sentence, unknown, lossless=lossless, from_end=from_end)
-
-    def _check_within_request(self) -> None:
-        fmt = self.value("format")
-        quality = self.value("quality")
-        if quality == "lossless" and fmt in vocab.LOSSY_FORMATS:
-            raise UsageError(f"{self.said('quality')!r} and {self.said('format')!r} clash: "
-                             f"{vocab.FORMAT_LABELS[fmt]} is a lossy format")
-        if quality == "lossless" and "bitrate" in self.slots:
-            raise UsageError(f"{self.said('quality')!r} and {self.said('bitrate')!r} clash: "
-                             "a bitrate only applies to lossy formats")
-        if quality == "small" and fmt in vocab.LOSSLESS_FORMATS:
-            raise UsageError(f"{self.said('quality')!r} and {self.said('format')!r} clash: "
-                             f"{vocab.FORMAT_LABELS[fmt]} is lossless, so never small")
-        if fmt in vocab.LOSSLESS_FORMATS and "bitrate" in self.slots:
-            raise UsageError(f"{self.said('format')!r} and {self.said('bitrate')!r} clash: "
-                             f"{vocab.FORMAT_LABELS[fmt]} is lossless and has no bitrate")
-        if fmt in vocab.LOSSY_FORMATS and "sample_bits" in self.slots:
-            raise UsageError(f"{self.said('sample_bits')!r} needs a lossless format (wav or flac), "
-                             f"but {self.said('format')!r} asks for {vocab.FORMAT_LABELS[fmt]}")
-        if "loudness_generic" in self.slots and "loudness" in self.slots and self.value("loudness") is None:
-            raise UsageError(f"{self.said('loudness')!r} and {self.said('loudness_generic')!r} ask for "
-                             "different loudness targets")
-        for a, b in (("from_end", "start"), ("from_end", "end"), ("from_end", "duration"), ("end", "duration")):
-            if a in self.slots and b in self.slots:
-                raise UsageError(f"{self.said(a)!r} and {self.said(b)!r} ask for different ranges")
-
-    def _new_options(self) -> tuple[dict, set[str]]:
-        options: dict[str, Any] = {}
-        touched: set[str] = set()
-        for slot in ("format", "bitrate", "sample_rate", "sample_bits", "channels", "output", "exact",
-                     "keep_offset", "overwrite", "salvage", "backend", "allow_cloud"):
-            if slot in self.slots:
-                options[slot] = self.value(slot)
-                touched.add(slot)
-        if "track" in self.slots:
-            touched.add("track")
-            kind, value = self.value("track")
-            if kind in ("track", "lang", "title", "all_tracks"):
-                options[kind] = value
-        if any(s in self.slots for s in ("start", "end", "duration", "from_end", "time_reset")):
-            touched.add("time")
-            for slot in ("start", "end", "duration"):
-                if self.value(slot):  # a start of 0 is the default: leave it out of the spec
-                    options[slot] = self.value(slot)
-        if "loudness" in self.slots:
-            touched.add("loudness")
-            if self.value("loudness") is not None:
-                options["loudness"] = self.value("loudness")
-        elif "loudness_generic" in self.slots:
-            touched.add("loudness")
-            options["loudness"] = self.value("loudness_generic")
-        if "quality" in self.slots:
-            touched.add("quality")
-        return options, touched
-
-    def _resolve_quality(self, options: dict, previous: dict) -> bool:
-        """Apply "lossless" / "best quality" / "small file"; True when a lossless result is wanted."""
-        quality = self.value("quality")
-        fmt = options.get("format")
-        explicit_bitrate = "bitrate" in self.slots
-        if quality == "best" and fmt in vocab.LOSSY_FORMATS:
-            if not explicit_bitrate:
-                options["bitrate"] = vocab.BEST_BITRATE[fmt]
-            return False
-        if quality in ("lossless", "best"):
-            if fmt in vocab.LOSSY_FORMATS:  # a lossy format left over from the previous job
-                options.pop("format", None)
-            options.pop("bitrate", None)
-            return True
-        if quality == "small":
-            if fmt in (None, "auto") or fmt in vocab.LOSSLESS_FORMATS:
-                fmt = options["format"] = vocab.SMALL_FORMAT
-                options.pop("sample_bits", None)
-            if not explicit_bitrate:
-                options["bitrate"] = vocab.SMALL_BITRATE[fmt]
-            return False
-        # A bit depth only exists in lossless output.
-        return "sample_bits" in options and options.get("format") in (None, "auto")
-
-    def _resolve_track_words(self, options: dict, previous: dict) -> None:
-        kind, _ = self.value("track", (None, None))
-        if kind != "other":
-            return
-        before = previous.get("track")
-        if previous.get("lang") or previous.get("title") or previous.get("all_tracks"):
-            raise UsageError(f"{self.said('track')!r}: the last job chose its track by language or title, "
-                             "so 'the other' is ambiguous; say 'track 1', 'track 2' or a language")
-        options["track"] = 2 if before in (None, 1) else 1
-
-    def _resolve_loudness_step(self, options: dict, previous: dict) -> None:
-        step = self.value("loudness_step")
-        if step is None or "loudness" in self.slots:
-            return
-        before = previous.get("loudness")
-        if before is None:
-            target = vocab.LOUDER_WITHOUT_PREVIOUS if step > 0 else vocab.QUIETER_WITHOUT_PREVIOUS
-        else:
-            target = min(vocab.LOUDEST_TARGET, max(vocab.QUIETEST_TARGET, float(before) + step))
-        options["loudness"] = float(target)
-
-def _token_key(token: str) -> str:
-    return token.lower().strip(".,:;!?\"'")
+def _finish(r: Reader, *, previous: dict | None, duration: float | None, cloud_allowed: bool) -> Interpretation:
+    unknown, suggestions, inverting = _unknown(r)
+    intent = r.value("intent", "extract")
+    scope = tuple(r.out_of_scope)
+    if scope and not any(s in r.slots for s in (*JOB_SLOTS, "intent", "apply_all")) and not r.excluded:
+        raise UsageError(out_of_scope_message(scope))
+    common = {"unknown": unknown + scope, "out_of_scope": scope, "corrections": r.norm.corrections,
+              "suggestions": suggestions, "inverting_unknown": inverting}
+    if intent in ("probe", "credits"):
+        extra = [s for s in JOB_SLOTS if s in r.slots]
+        if extra:
+            raise UsageError(f"{r.said('intent')!r} and {r.said(extra[0])!r} ask for different things "
+                             "(showing information and extracting): ask one at a time")
+        return Interpretation(intent, {}, intent_sentence(intent), **common)
+    check_within_request(r)
+    start_over = bool(r.value("start_over"))
+    previous = {} if start_over else (previous or {})
+    options, touched, rule = new_options(r)
+    options = merge(previous, options, touched)
+    if rule is not None:
+        for key in ("track", "lang", "title", "all_tracks"):
+            options.pop(key, None)
+    lossless, copy_only = resolve_quality(r, options)
+    resolve_other_track(r, options, previous)
+    resolve_loudness_step(r, options, previous)
+    from_end, trim_end = r.value("from_end"), r.value("trim_end")
+    if from_end is not None and duration is not None:
+        start = round(duration - from_end, 6)
+        if start > 0:  # a clip shorter than asked for: the whole of it
+            options["start"] = start
+        from_end = None
+    if trim_end is not None and duration is not None:
+        options["end"] = round(duration - trim_end, 6)
+        trim_end = None
+    format_named = options.get("format") not in (None, "auto")
+    if lossless and options.get("format") in (None, "auto"):
+        options["format"] = "flac" if needs_reencode(options) else "auto"
+    needs_cloud = _cloud(r, options, cloud_allowed)
+    if r.value("apply_all"):
+        intent = "apply_all"
+    validate(options, r)
+    sentence = job_sentence(intent, options, lossless=lossless, from_end=from_end, trim_end=trim_end,
+                            rule=rule, copy_only=copy_only)
+    return Interpretation(intent, options, sentence, lossless=lossless, from_end=from_end, trim_end=trim_end,
+                          track_rule=rule, copy_only=copy_only, needs_cloud=needs_cloud, start_over=start_over,
+                          format_named=format_named, **common)
 
 
-def _is_filler(key: str) -> bool:
-    return not key or key in vocab.FILLER or all(not c.isalnum() for c in key)
+def _cloud(r: Reader, options: dict, cloud_allowed: bool) -> bool:
+    """Words may ask for the cloud; only the explicit permission lets a job go there."""
+    if r.value("backend") == "local" and (r.value("cloud") or r.value("cloud_fallback")):
+        said = r.said("cloud") if "cloud" in r.slots else r.said("cloud_fallback")
+        raise UsageError(f"{r.said('backend')!r} and {said!r} ask for different places to run")
+    if not (r.value("cloud") or r.value("cloud_fallback")):
+        return False
+    if not cloud_allowed:
+        return True
+    if r.value("cloud"):
+        options["backend"] = "remote"
+    options["allow_cloud"] = True
+    return False
 
 
-def _split_runs(words):
-    run = []
-    for token, key in words:
-        if token.group() in ",;!?" or token.group() in vocab.CJK_PUNCTUATION:
-            if run:
-                yield run
-            run = []
-            continue
-        run.append((token, key))
-    if run:
-        yield run
+def _unknown(r: Reader) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...], bool]:
+    from extractor.words.typos import suggestion
+
+    phrases, suggestions, inverting = [], [], False
+    known = vocab.english_words()
+    for phrase, keys in r.unknown_words():
+        phrases.append(phrase)
+        inverting = inverting or inverts(keys)
+        for key in keys:
+            if key not in known:
+                offer = suggestion(key, known)
+                if offer:
+                    suggestions.append((key, offer))
+    return tuple(phrases), tuple(dict.fromkeys(suggestions)), inverting
 
 
-_TRACK_KEYS = ("track", "lang", "title", "all_tracks")
-
-
-def _merge(previous: dict, new: dict, touched: set[str]) -> dict:
-    """The previous job's options, with every part the new request mentions replaced."""
-    merged = {k: v for k, v in previous.items() if not k.startswith("_")}
-    drops: set[str] = set()
-    if "format" in touched:
-        drops |= {"format", "bitrate", "sample_bits"}
-    if "quality" in touched:
-        drops |= {"bitrate"}
-    if "track" in touched:
-        drops |= set(_TRACK_KEYS)
-    if "time" in touched:
-        drops |= set(_TIME_KEYS)
-    drops |= touched & {"bitrate", "sample_rate", "sample_bits", "channels", "output", "loudness", "exact",
-                        "keep_offset", "overwrite", "salvage", "backend", "allow_cloud"}
-    for key in drops:
-        merged.pop(key, None)
-    if "format" in touched and "output" not in touched and previous.get("output"):
-        merged["output"] = _with_format_suffix(previous["output"], new["format"])
-    merged.update(new)
-    return merged
-
-
-def _with_format_suffix(output: str, fmt: str) -> str:
-    """interview.mp3 + "as flac instead" -> interview.flac (folders and templates are left alone)."""
-    if not _has_audio_suffix(output) or "{" in output:
-        return output
-    return str(Path(output).with_suffix(f".{fmt}")) if fmt != "auto" else str(Path(output).with_suffix(""))
-
-
-def _validate(options: dict, reader: _Reader) -> None:
-    start, end = options.get("start"), options.get("end")
-    if end is not None and end <= (start or 0.0):
-        said = reader.said("end") if "end" in reader.slots else "the range"
-        raise UsageError(f"{said!r} ends at {format_time(end)}, which is not after the start "
-                         f"({format_time(start or 0.0)})")
-    try:
-        JobSpec.build("request", **options)
-    except UsageError as exc:
-        raise UsageError(f"the request asks for something impossible: {exc.one_line()}") from None
-    except TypeError as exc:  # an option name JobSpec does not know: a bug in this module
-        raise UsageError(f"the request produced an invalid option: {exc}") from None
-
-# -- probe-dependent resolution ----------------------------------------------------------------
-
-def _probe(path):
-    from extractor.mediainfo import probe
-
-    return probe(path)
-
-
-def _exact_copy_container(spec: JobSpec, info) -> JobSpec:
-    """"lossless" means a stream copy that decodes sample-identically, else FLAC.
-
-    The source's own container first (``format="auto"``); when that copy would not be
-    sample-exact (e.g. WebM Opus -> .opus gains end padding), Matroska audio if it is;
-    else a FLAC transcode, which is exact by construction."""
-    from extractor.planner import select_tracks
-    from extractor.policy import FORMATS, natural_format
-
-    tracks = select_tracks(spec, info)
-
-    def exact_in(fmt, track) -> bool:
-        return fmt.can_copy(track.codec) and fmt.copy_caveat(track.codec, info.container) is None
-
-    if all(exact_in(natural_format(t.codec), t) for t in tracks):
-        return spec
-    if all(exact_in(FORMATS["mka"], t) for t in tracks):
-        return spec.replace(format="mka")
-    return spec.replace(format="flac")
-
-
-__all__ = ["INTENTS", "Interpretation", "describe", "interpret"]
+__all__ = ["INTENTS", "Interpretation", "TrackRule", "describe", "interpret"]

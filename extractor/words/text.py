@@ -7,17 +7,18 @@ from pathlib import Path
 from extractor.jobspec import JobSpec
 from extractor.timeparse import format_time
 from extractor.words import vocab
-from extractor.words.rules import _needs_reencode
+from extractor.words.languages import english_name
+from extractor.words.patterns import needs_reencode
 
 # -- request sentences ---------------------------------------------------------------------------------
 
-def _intent_sentence(intent: str) -> str:
+def intent_sentence(intent: str) -> str:
     if intent == "probe":
         return "Show the audio tracks and details of each file"
     return "Show the cloud account's credit balance"
 
 
-def _human_span(seconds: float) -> str:
+def human_span(seconds: float) -> str:
     """30 -> '30 seconds', 120 -> '2 minutes', 150 -> '2 minutes 30 seconds', 3700 -> '1:01:40'."""
     if not float(seconds).is_integer() or seconds >= 3600:
         return format_time(seconds)
@@ -30,7 +31,7 @@ def _human_span(seconds: float) -> str:
 
 def _span_after_the(seconds: float) -> str:
     """'the first minute', not 'the first 1 minute'."""
-    text = _human_span(seconds)
+    text = human_span(seconds)
     return text[2:] if text in ("1 minute", "1 second") else text
 
 
@@ -41,7 +42,7 @@ def _time_phrase(start: float | None, end: float | None, duration: float | None,
         return f"the last {_span_after_the(from_end)} of", True
     if duration is not None:
         if start:
-            return f"{_human_span(duration)} from {format_time(start)}", False
+            return f"{human_span(duration)} from {format_time(start)}", False
         return f"the first {_span_after_the(duration)} of", True
     if end is not None:
         if start:
@@ -66,11 +67,27 @@ def _track_phrase(options: dict) -> str:
         return f"track {options['track']}"
     if options.get("lang"):
         code = options["lang"]
-        name = vocab.LANGUAGE_NAMES.get(code)
+        name = vocab.LANGUAGE_NAMES.get(code) or english_name(code)
         return f"the {name} ({code}) track" if name else f"the {code} track"
     if options.get("title"):
         return f"the track titled like {options['title']!r}"
     return "the default audio track"
+
+
+def _rule_phrase(rule) -> str:
+    """"the Spanish track titled like 'commentary'", "the main track, not the commentary"."""
+    parts = []
+    if rule.number is not None:
+        parts.append(f"track {rule.number}")
+    if rule.default:
+        parts.append("the default audio track")
+    if rule.lang:
+        parts.append(f"the {english_name(rule.lang) or rule.lang} ({rule.lang}) track")
+    if rule.title:
+        parts.append(f"titled like {rule.title!r}" if rule.lang else f"the track titled like {rule.title!r}")
+    text = " ".join(parts).replace("track the", "track, the") or "the audio track"
+    nots = [english_name(x) or x for x in rule.exclude_langs] + [repr(x) for x in rule.exclude_titles]
+    return text + (f" (not {', '.join(nots)})" if nots else "")
 
 
 def _quality_details(bitrate, sample_rate, sample_bits, channels) -> list[str]:
@@ -86,7 +103,8 @@ def _quality_details(bitrate, sample_rate, sample_bits, channels) -> list[str]:
     return parts
 
 
-def _job_sentence(intent: str, options: dict, *, lossless: bool, from_end: float | None) -> str:
+def job_sentence(intent: str, options: dict, *, lossless: bool, from_end: float | None,
+                 trim_end: float | None = None, rule=None, copy_only: bool = False) -> str:
     verb = {"upload": "Upload to the cloud and extract",
             "apply_all": "For every file, extract"}.get(intent, "Extract")
     if intent != "upload" and options.get("backend") == "remote":
@@ -96,15 +114,20 @@ def _job_sentence(intent: str, options: dict, *, lossless: bool, from_end: float
                                options.get("channels"))
     if fmt == "auto" and lossless:
         how = "as a lossless copy"
-    elif fmt == "auto" and _needs_reencode(options):
+    elif fmt == "auto" and needs_reencode(options):
         how = "re-encoded in the source's format" + (f" ({', '.join(details)})" if details else "")
     elif fmt == "auto":
         how = "as is (stream copy)"
     else:
         how = f"as {vocab.FORMAT_LABELS[fmt]}" + (" (lossless)" if lossless else "")
         how += (" " + ", ".join(details)) if details else ""
+    if copy_only:
+        how = f"as {vocab.FORMAT_LABELS[fmt]} by a stream copy (only if the source already is {fmt})"
     time = _time_phrase(options.get("start"), options.get("end"), options.get("duration"), from_end)
-    text = f"{verb} {_with_time(_track_phrase(options), time)} {how}"
+    track = _rule_phrase(rule) if rule is not None else _track_phrase(options)
+    text = f"{verb} {_with_time(track, time)} {how}"
+    if trim_end is not None:
+        text += f", without the last {_span_after_the(trim_end)}"
     extra = _extras(options)
     if extra:
         text += ", " + ", ".join(extra)
@@ -116,6 +139,8 @@ def _job_sentence(intent: str, options: dict, *, lossless: bool, from_end: float
 
 def _extras(options: dict) -> list[str]:
     extra = []
+    if options.get("preset"):
+        extra.append(f"with the {options['preset']} preset")
     if options.get("loudness") is not None:
         extra.append(f"normalised to {options['loudness']:g} LUFS")
     if options.get("exact"):

@@ -1,6 +1,6 @@
 """The words `vax do` knows, as data: formats, languages, numbers, presets and filler.
 
-``extractor.request`` holds the grammar (the patterns and what they set); this module holds
+``extractor.words.rules`` holds the grammar (the patterns and what they set); this module holds
 only vocabulary, so adding a language name or a filler word never touches the rules.
 """
 
@@ -73,21 +73,16 @@ LANGUAGE_NAMES: dict[str, str] = {
     "por": "Portuguese", "jpn": "Japanese", "chi": "Chinese", "kor": "Korean", "rus": "Russian",
     "dut": "Dutch", "ara": "Arabic", "hin": "Hindi", "pol": "Polish", "swe": "Swedish", "tur": "Turkish",
 }
-# Two-letter codes that are also common English words ("it", "hi", "no"...): accepted only where
-# the sentence says it is a language ("lang it", "the it track"), never on their own.
-AMBIGUOUS_LANGUAGE_CODES = {"it": "ita", "hi": "hin", "ar": "ara", "tr": "tur", "no": "nor"}
-
 ORDINALS: dict[str, int] = {
     "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7,
     "eighth": 8, "ninth": 9, "tenth": 10, "1st": 1, "2nd": 2, "3rd": 3, "4th": 4, "5th": 5, "6th": 6,
     "7th": 7, "8th": 8, "9th": 9, "10th": 10,
 }
-CHINESE_NUMBERS: dict[str, int] = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7,
-                                   "八": 8, "九": 9, "十": 10}
 NUMBER_WORDS: dict[str, float] = {
     "a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
     "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15, "twenty": 20,
-    "thirty": 30, "forty": 40, "forty-five": 45, "fifty": 50, "sixty": 60, "ninety": 90,
+    "thirteen": 13, "fourteen": 14, "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19,
+    "thirty": 30, "forty": 40, "forty-five": 45, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90,
     "half a": 0.5, "half an": 0.5,
 }
 
@@ -98,6 +93,16 @@ TITLE_WORDS: dict[str, str] = {
     "descriptive audio": "descriptive", "karaoke": "karaoke", "instrumental": "instrumental",
     "dialogue": "dialog", "dialog": "dialog", "music only": "music", "isolated score": "score",
     "解说": "解说",
+}
+# What a track titled in another language calls the same thing ("the commentary" finds "Comentario").
+TITLE_SYNONYMS: dict[str, tuple[str, ...]] = {
+    "commentary": ("commentary", "comentario", "kommentar", "commentaire", "comentário", "解说", "评论", "コメンタリー"),
+    "narrat": ("narrat", "narración", "narracion", "erzähl", "narration", "旁白"),
+    "description": ("description", "descripción", "audiodeskription", "audiodescription", "descriptive", "口述"),
+    "karaoke": ("karaoke", "卡拉ok"),
+    "instrumental": ("instrumental", "伴奏"),
+    "dialog": ("dialog", "diálogo", "dialogue"),
+    "music": ("music", "música", "musik", "musique", "音乐"),
 }
 # "the X track": X words that say nothing about which track.
 NOT_A_TITLE = frozenset({
@@ -119,19 +124,60 @@ extract extracting extracted extraction rip ripping export exporting download do
 send give get grab pull take save saving convert converting turn make create produce output
 strip isolate separating demux dump
 same again instead too as-is here there back new format quality
-is are be was do does done did go
+is are be was do does done did go keep put place bit yo lol asap basically really quick quickly
+fancy nothing everything rest folder directory iphone android phone if advance real um uh erm hmm vid vids anyway maybe possibly hopefully mate bro guys folks section portion segment piece possible kind much
+
 """))
 # Dropped from the end of an unknown phrase ("with reverb please" -> 'with reverb').
 TRAILING_FILLER = frozenset({"please", "pls", "plz", "thanks", "thank", "you", "thx", "then", "now", "also", "too",
                              "and", "or", "the", "a", "an", "ok", "okay"})
+# Words that can turn a request into its opposite: never dropped as filler when left over, so
+# "everything but <something not understood>" is reported, not run as "<something>".
+INVERTING = frozenset(_words("""
+except not no without minus excluding exclude apart besides skip before after remove cut drop trim
+delete don't dont never non unless
+"""))
 # Left at the front of an unknown phrase, because they carry its meaning ("with reverb").
 BINDING_WORDS = frozenset({"with", "without", "in", "at", "on", "to", "by", "but", "for", "into", "no", "not"})
 
-# Chinese particles and filler, consumed silently (Chinese has no spaces, so they go by substring).
-CHINESE_FILLER = (
-    "请帮我", "帮我", "请", "麻烦", "一下", "我想要", "我想", "我要", "给我", "把", "将", "这个", "那个", "这些",
-    "视频", "影片", "文件", "音频", "声音", "的", "吗", "呢", "吧", "了", "我的", "查询", "查看", "显示",
-    "一个", "单独", "格式", "转成", "转换成", "转换为", "转为", "保存为", "成", "为", "里", "中", "从中",
-    "谢谢", "音轨",
-)
 CJK_PUNCTUATION = "。、！？：；“”‘’《》…・「」"
+
+# Every other word the rules read: typos are corrected towards these (and the filler above).
+KEYWORDS = frozenset(_words("""
+normalize normalise normalized normalised normalization normalisation loudness lufs louder quieter softer volume
+level levels standard broadcast broadcasting podcast podcasts streaming spotify youtube apple ebu
+seconds second secs sec minutes minute mins min hours hour milliseconds between until till through
+starting start begin beginning end ending after before onwards first last final opening initial closing
+whole entire full complete everything rest remove removing drop cut chop trim delete lose skip skipping
+keep except without minus off leave exclude excluding not non don't dont never no
+track stream language english commentary narration description karaoke instrumental dialogue music score
+main default primary original other all every each both
+lossless losslessly best highest maximum top high great excellent studio small smaller smallest tiny
+compact low lower bitrate kbps khz sample rate sampling mono stereo channel channels bit bits depth
+cd quality re-encode reencode encode encoding transcode transcoding copy untouched unchanged
+call name rename named called titled save write store folder directory put place output
+exact exactly precise accurate sample-accurate offset delay sync overwrite replace salvage recover
+damaged broken corrupt corrupted truncated locally offline local cloud remotely upload status probe info
+details credits balance show list display what which tracks streams languages apply others
+whisper transcription transcribe transcript speech voice memo ringtone iphone android alarm
+burning burn audiobook audible archive archiving editing email e-mail whatsapp
+remote lost loss most fast test past fine mine line note more less long short song vocal plus once twice
+"""))
+# What vax does not do: named plainly instead of "did not understand" (see extractor.words.scope).
+OUT_OF_SCOPE_WORDS = frozenset(_words("""
+reverb echo denoise noise hiss hum translate translation translated subtitles subtitle captions lyrics
+speed faster slower pitch autotune tempo bass treble equalizer eq fade mix merge combine concatenate join
+vocals karaoke-version instrumental-version stems add boost enhance
+"""))
+
+
+def english_words() -> frozenset[str]:
+    """The whole English vocabulary of the grammar (for the typo matcher and language guessing)."""
+    return _ENGLISH
+
+
+_ENGLISH = frozenset(
+    FILLER | KEYWORDS | OUT_OF_SCOPE_WORDS | set(FORMAT_WORDS) | set(ORDINALS) | TRAILING_FILLER | BINDING_WORDS
+    | {w for key in NUMBER_WORDS for w in key.split()} | {w for key in TITLE_WORDS for w in key.split()}
+    | {name.lower() for name in LANGUAGE_NAMES.values()} | set(NOT_A_TITLE)
+    | set(_words("twenty thirty forty fifty sixty seventy eighty ninety hundred half and bit possible pls")))
