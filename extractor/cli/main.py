@@ -72,7 +72,8 @@ class LazyGroup(click.Group):
              epilog=_exit_codes_epilog(),
              lazy_commands={"extract": ".extract:extract", "serve": ".serve:serve",
                             "credits": ".remote:credits",  # `vax credits`: the cloud account's balance
-                            "do": ".do:do"})  # `vax do "REQUEST"`: plain-language requests
+                            "do": ".do:do",  # `vax do "REQUEST"`: plain-language requests
+                            "library": ".library:library"})  # `vax library ...`: a catalogue, extracted once
 @click.version_option(__version__, prog_name="vax")
 @click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
 @click.pass_context

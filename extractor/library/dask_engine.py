@@ -1,0 +1,119 @@
+"""The Dask engine: a LocalCluster of one worker process per core, or a running cluster.
+
+Dask does the scheduling, the retries of tasks whose worker was lost (the scheduler's
+``distributed.scheduler.allowed-failures``; set here for the local cluster, by the
+cluster's own configuration otherwise) and the transfer of results. Stopping uses a
+``distributed.Event`` named for this run: tasks ask it between packets (through a cache,
+at most every ``CHECK_EVERY`` seconds per worker process) and unwind through the
+pipeline's cleanup when it is set.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+
+from extractor.errors import RemoteError
+
+from .engine_base import STOP_GRACE, WORKER_DEATHS, failed, killed_worker
+
+CHECK_EVERY = 0.5
+CONNECT_TIMEOUT = "20s"
+_seen: dict[str, tuple[float, bool, object]] = {}  # per worker process: event name -> (checked, value, event)
+
+
+class DaskStop:
+    def __init__(self, name: str):
+        self.name = name
+
+    def is_set(self) -> bool:
+        checked, value, event = _seen.get(self.name, (0.0, False, None))
+        now = time.monotonic()
+        if now - checked < CHECK_EVERY:
+            return value
+        try:
+            if event is None:
+                from distributed import Event
+
+                event = Event(self.name)
+            value = event.is_set()
+        except (ValueError, OSError, RuntimeError):  # not on a worker (run in-process): nothing can stop it
+            value = False
+        _seen[self.name] = (now, value, event)
+        return value
+
+
+class DaskEngine:
+    name = "dask"
+
+    def __init__(self, *, workers: int, address: str | None):
+        import dask
+        from distributed import Client, LocalCluster
+
+        self.cluster = None
+        try:
+            if address:
+                self.client = Client(address, timeout=CONNECT_TIMEOUT)
+            else:
+                # Retries of lost workers are the scheduler's: it lives in this process here.
+                with dask.config.set({"distributed.scheduler.allowed-failures": WORKER_DEATHS - 1}):
+                    self.cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                                dashboard_address=None, silence_logs=logging.ERROR)
+                self.client = Client(self.cluster)
+        except OSError as exc:
+            raise RemoteError(f"cannot reach the Dask scheduler at {address}: {exc}") from None
+        self.workers = max(1, len(self.client.scheduler_info().get("workers", {})) or workers)
+        self._event_name = f"vax-stop-{secrets.token_hex(6)}"
+        self._futures: dict = {}
+
+    def stop_flag(self) -> DaskStop:
+        return DaskStop(self._event_name)
+
+    def run(self, fn, tasks):
+        from distributed import as_completed
+
+        tasks = list(tasks)
+        if not tasks:
+            return
+        run_id = secrets.token_hex(4)
+        keys = [f"vax-{run_id}-{n}" for n in range(len(tasks))]
+        columns = list(zip(*(args for _, args in tasks)))
+        futures = self.client.map(fn, *columns, key=keys, pure=False)
+        self._futures = {future.key: (key, future) for future, (key, _) in zip(futures, tasks)}
+        for future in as_completed(futures):
+            key, _ = self._futures.pop(future.key)
+            yield key, _result_of(future)
+
+    def stop(self, grace: float = STOP_GRACE) -> list[tuple[str, dict]]:
+        """Set the stop event, drop what has not started, wait for what has."""
+        from distributed import Event, wait
+
+        Event(self._event_name, client=self.client).set()
+        processing = {key for keys in self.client.processing().values() for key in keys}
+        running = [f for name, (_, f) in self._futures.items() if name in processing]
+        self.client.cancel([f for name, (_, f) in self._futures.items() if name not in processing])
+        if running:
+            wait(running, timeout=grace)
+        finished = [(self._futures[f.key][0], _result_of(f)) for f in running if f.done()]
+        self.client.cancel([f for f in running if not f.done()])
+        self._futures = {}
+        return finished
+
+    def close(self) -> None:
+        self.client.close()
+        if self.cluster is not None:
+            self.cluster.close()
+
+
+def _result_of(future) -> dict:
+    from distributed import KilledWorker
+
+    if future.status == "finished":
+        return future.result()
+    if future.status == "cancelled":
+        return failed("cancelled")
+    exc = future.exception()
+    if isinstance(exc, KilledWorker):
+        return killed_worker()
+    return failed(f"the task raised {type(exc).__name__}: {exc}")
