@@ -30,15 +30,21 @@ def make_tree(root: Path, tree=TREE, duration: float = 0.5) -> dict[str, float]:
         make_media(path, duration=duration, tones=[Tone(freq, "pcm_s16le" if audio_only else "aac")],
                    video=None if audio_only else Video(width=32, height=24, fps=5))
         tones[str(path)] = freq
-    (root / "talks" / "notes.txt").write_text("not media")
-    (root / "DCIM" / "broken.mp4").write_bytes(b"not really a video" * 10)
+    extras = root / Path(tree[0][0]).parent
+    (extras / "notes.txt").write_text("not media")
+    (extras.parent / "broken.mp4").write_bytes(b"not really a video" * 10)
     return tones
 
 
+VICTIM = "CLIP0002.mkv"
+
+
 def dies_once_mid_write(job: dict, stop=None) -> dict:
-    """The first attempt at each file leaves a half-written temporary file and kills its worker
-    (SIGKILL: no cleanup runs), as a worker lost mid-write would; later attempts run normally."""
+    """The first attempt at VICTIM leaves a half-written temporary file and kills its worker
+    (SIGKILL: no cleanup runs), as a worker lost mid-write would; the next attempt runs normally."""
     marker = Path(job["folder"]) / f"{job['base']}.attempted"
+    if Path(job["input"]).name != VICTIM:
+        return extract_file(job, stop)
     if not marker.exists():
         Path(job["folder"]).mkdir(parents=True, exist_ok=True)
         marker.write_text("1")
