@@ -1,0 +1,98 @@
+"""The library against a real Dask cluster: `dask scheduler` and two `dask worker` processes on
+127.0.0.1, started here; the workers see the media under another path (--path-map)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from test_library import assert_consistent
+from test_library_support import dies_once_mid_write, make_tree
+
+from extractor.jobspec import JobSpec
+from extractor.library.catalog import Catalog
+from extractor.library.dask_engine import DaskEngine
+from extractor.library.paths import PathMap
+from extractor.library.run import extract_library
+from extractor.library.scan import scan
+
+ROOT = Path(__file__).resolve().parent.parent
+DASK = shutil.which("dask", path=str(Path(sys.executable).parent))
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    if DASK is None:
+        pytest.skip("the dask command is not installed")
+    address = f"tcp://127.0.0.1:{_free_port()}"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "tests")])}
+    common = ["--no-dashboard"]
+    procs = [subprocess.Popen([DASK, "scheduler", "--host", "127.0.0.1", "--port", address.rsplit(":", 1)[1],
+                               *common], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
+    for _ in range(2):
+        procs.append(subprocess.Popen([DASK, "worker", address, "--nthreads", "1", "--nworkers", "1", *common],
+                                      env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+    try:
+        from distributed import Client
+
+        with Client(address, timeout="30s") as client:
+            client.wait_for_workers(2, timeout=60)
+        yield address
+    finally:
+        for proc in reversed(procs):
+            proc.terminate()
+        for proc in procs:
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+def test_a_real_cluster_with_a_path_map_and_a_lost_worker(tmp_path, cluster):
+    root = tmp_path / "card"
+    tones = make_tree(root)
+    (tmp_path / "mnt").mkdir()
+    os.symlink(root, tmp_path / "mnt" / "card")  # how the workers "mount" the media
+    os.symlink(tmp_path / "out", tmp_path / "mnt" / "out")
+    path_map = PathMap([f"{root}={tmp_path}/mnt/card", f"{tmp_path}/out={tmp_path}/mnt/out"])
+    engine = DaskEngine(workers=2, address=cluster)
+    try:
+        assert engine.workers == 2
+        catalog = Catalog(tmp_path / "lib.db")
+        scan(catalog, [str(root)], engine, path_map=path_map)
+        (tmp_path / "out").mkdir()
+        counts = extract_library(catalog, JobSpec(input="x"), str(tmp_path / "out"), engine, path_map=path_map,
+                                 task=dies_once_mid_write)
+        catalog.close()
+    finally:
+        engine.close()
+    assert counts == {"done": len(tones)}
+    assert_consistent(tmp_path / "lib.db", tmp_path / "out", tones)
+
+
+def test_the_cli_reaches_the_cluster_through_the_environment(tmp_path, cluster, run_vax):
+    root = tmp_path / "card"
+    tones = make_tree(root)
+    env = {"DASK_SCHEDULER_ADDRESS": cluster}
+    code, out, err = run_vax("library", "scan", root, "--catalog", tmp_path / "lib.db", "--json", env=env)
+    assert code == 0, err
+    assert json.loads(out.splitlines()[-1])["probed"] == 7
+    started = time.monotonic()
+    code, out, err = run_vax("library", "extract", "--catalog", tmp_path / "lib.db", "-o", tmp_path / "out",
+                             "-f", "flac", env=env)
+    assert code == 0, err
+    assert time.monotonic() - started < 60
+    assert len(list((tmp_path / "out").rglob("*.flac"))) == len(tones)
