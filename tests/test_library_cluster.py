@@ -3,17 +3,16 @@
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 from test_library import assert_consistent
+from test_library_faults import SLOW_TREE, check_ctrl_c
 from test_library_support import dies_once_mid_write, make_tree
 
 from extractor.jobspec import JobSpec
@@ -83,16 +82,17 @@ def test_a_real_cluster_with_a_path_map_and_a_lost_worker(tmp_path, cluster):
     assert_consistent(tmp_path / "lib.db", tmp_path / "out", tones)
 
 
-def test_the_cli_reaches_the_cluster_through_the_environment(tmp_path, cluster, run_vax):
+def test_ctrl_c_on_a_cluster_keeps_and_records_what_finished(tmp_path, cluster):
+    """Through the CLI, which finds the scheduler in DASK_SCHEDULER_ADDRESS."""
     root = tmp_path / "card"
-    tones = make_tree(root)
-    env = {"DASK_SCHEDULER_ADDRESS": cluster}
-    code, out, err = run_vax("library", "scan", root, "--catalog", tmp_path / "lib.db", "--json", env=env)
-    assert code == 0, err
-    assert json.loads(out.splitlines()[-1])["probed"] == 7
-    started = time.monotonic()
-    code, out, err = run_vax("library", "extract", "--catalog", tmp_path / "lib.db", "-o", tmp_path / "out",
-                             "-f", "flac", env=env)
-    assert code == 0, err
-    assert time.monotonic() - started < 60
-    assert len(list((tmp_path / "out").rglob("*.flac"))) == len(tones)
+    tones = make_tree(root, tree=SLOW_TREE, duration=4.0)
+    catalog = Catalog(tmp_path / "lib.db")
+    from extractor.library.local_engine import LocalEngine
+
+    engine = LocalEngine(2)
+    try:
+        scan(catalog, [str(root)], engine)
+    finally:
+        engine.close()
+        catalog.close()
+    check_ctrl_c(tmp_path, tones, "dask", env={"DASK_SCHEDULER_ADDRESS": cluster})

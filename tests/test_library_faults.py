@@ -93,10 +93,10 @@ def test_a_source_changed_between_scan_and_extract_gives_the_new_content(tmp_pat
 SLOW_TREE = [(f"set{n % 2}/take{n // 2:02d}.wav", 300.0 + 50 * n) for n in range(10)]
 
 
-def _start_extract(tmp_path) -> subprocess.Popen:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+def _start_extract(tmp_path, engine: str = "local", env: dict | None = None) -> subprocess.Popen:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
     return subprocess.Popen([*VAX, "library", "extract", "--catalog", tmp_path / "lib.db", "-o", tmp_path / "out",
-                             "-f", "mp3", "--engine", "local", "--workers", "1", "-q"],
+                             "-f", "mp3", "--engine", engine, "--workers", "1" if engine == "local" else "2", "-q"],
                             env=env, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
@@ -137,7 +137,12 @@ def test_a_killed_client_resumes_without_redoing_or_losing_anything(tmp_path, sl
 
 
 def test_ctrl_c_keeps_and_records_finished_outputs_and_removes_the_rest(tmp_path, slow_library):
-    proc = _start_extract(tmp_path)
+    check_ctrl_c(tmp_path, slow_library, "local")
+
+
+def check_ctrl_c(tmp_path, slow_library, engine: str, env: dict | None = None) -> None:
+    """(Also run on a real Dask cluster by test_library_cluster.)"""
+    proc = _start_extract(tmp_path, engine, env)
     _wait_for_outputs(tmp_path / "out", 2, proc)
     proc.send_signal(signal.SIGINT)
     _out, err = proc.communicate(timeout=60)
@@ -151,7 +156,7 @@ def test_ctrl_c_keeps_and_records_finished_outputs_and_removes_the_rest(tmp_path
     with sqlite3.connect(tmp_path / "lib.db") as conn:
         statuses = [s for (s,) in conn.execute("SELECT status FROM jobs")]
     assert set(statuses) == {"done"}
-    proc = _start_extract(tmp_path)  # and the next run finishes the job
+    proc = _start_extract(tmp_path)  # and the next run finishes the job (on either engine: the catalogue is the same)
     proc.communicate(timeout=120)
     assert proc.returncode == 0
     assert_consistent(tmp_path / "lib.db", tmp_path / "out", slow_library)

@@ -86,17 +86,20 @@ class DaskEngine:
             yield key, _result_of(future)
 
     def stop(self, grace: float = STOP_GRACE) -> list[tuple[str, dict]]:
-        """Set the stop event, drop what has not started, wait for what has."""
+        """Set the stop event, drop what has not started, wait for what has: a task that finished
+        on the scheduler but whose result is not here yet must still be collected and recorded."""
         from distributed import Event, wait
 
         Event(self._event_name, client=self.client).set()
-        processing = {key for keys in self.client.processing().values() for key in keys}
-        running = [f for name, (_, f) in self._futures.items() if name in processing]
-        self.client.cancel([f for name, (_, f) in self._futures.items() if name not in processing])
-        if running:
-            wait(running, timeout=grace)
-        finished = [(self._futures[f.key][0], _result_of(f)) for f in running if f.done()]
-        self.client.cancel([f for f in running if not f.done()])
+        states = self.client.run_on_scheduler(_states_of, keys=list(self._futures))
+        keep = [f for name, (_, f) in self._futures.items() if states.get(name) in ("processing", "memory", "erred")]
+        self.client.cancel([f for name, (_, f) in self._futures.items() if f not in keep])
+        try:
+            wait(keep, timeout=grace)
+        except TimeoutError:
+            pass
+        finished = [(self._futures[f.key][0], _result_of(f)) for f in keep if f.done()]
+        self.client.cancel([f for f in keep if not f.done()])
         self._futures = {}
         return finished
 
@@ -104,6 +107,12 @@ class DaskEngine:
         self.client.close()
         if self.cluster is not None:
             self.cluster.close()
+
+
+def _states_of(dask_scheduler, keys) -> dict:
+    """Run on the scheduler: where each task is (queued, processing, memory, ...)."""
+    tasks = dask_scheduler.tasks
+    return {key: tasks[key].state for key in keys if key in tasks}
 
 
 def _result_of(future) -> dict:
