@@ -85,7 +85,7 @@ def test_a_real_cluster_with_a_path_map_and_a_lost_worker(tmp_path, cluster):
 def test_ctrl_c_on_a_cluster_keeps_and_records_what_finished(tmp_path, cluster):
     """Through the CLI, which finds the scheduler in DASK_SCHEDULER_ADDRESS."""
     root = tmp_path / "card"
-    tones = make_tree(root, tree=SLOW_TREE, duration=4.0)
+    tones = make_tree(root, tree=SLOW_TREE, duration=3.0)
     catalog = Catalog(tmp_path / "lib.db")
     from extractor.library.local_engine import LocalEngine
 

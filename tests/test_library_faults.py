@@ -90,7 +90,7 @@ def test_a_source_changed_between_scan_and_extract_gives_the_new_content(tmp_pat
 
 # -- the client killed or stopped mid-run -----------------------------------------------------------
 
-SLOW_TREE = [(f"set{n % 2}/take{n // 2:02d}.wav", 300.0 + 50 * n) for n in range(10)]
+SLOW_TREE = [(f"set{n % 2}/take{n // 2:02d}.wav", 300.0 + 50 * n) for n in range(16)]
 
 
 def _start_extract(tmp_path, engine: str = "local", env: dict | None = None) -> subprocess.Popen:
@@ -113,7 +113,7 @@ def _wait_for_outputs(dest: Path, count: int, proc, timeout: float = 30) -> None
 def slow_library(tmp_path):
     engine = LocalEngine(2)
     try:
-        _root, tones, catalog = _scanned(tmp_path, engine, tree=SLOW_TREE, duration=4.0)
+        _root, tones, catalog = _scanned(tmp_path, engine, tree=SLOW_TREE, duration=3.0)
         catalog.close()
     finally:
         engine.close()
