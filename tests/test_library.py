@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sqlite3
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -177,3 +181,34 @@ def test_path_map_swaps_prefixes_both_ways(tmp_path):
     assert mapping.to_client("/mnt/media/a/b.mp4") == f"{tmp_path}/media/a/b.mp4"
     assert mapping.to_worker(f"{tmp_path}/mediax/b.mp4") == f"{tmp_path}/mediax/b.mp4"
     assert os.path.isabs(mapping.to_client("/elsewhere/x"))
+
+
+def test_watch_extracts_files_as_they_appear(tmp_path):
+    root = tmp_path / "inbox"
+    make_media(root / "first.mp4", duration=0.5, tones=[Tone(440.0, "aac")])
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    proc = subprocess.Popen([sys.executable, "-c", "from extractor.cli import main; main()", "library", "watch",
+                             root, "--catalog", tmp_path / "lib.db", "-o", tmp_path / "out", "--engine", "local",
+                             "--workers", "1", "--settle", "0.3", "-q"],
+                            env=env, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        _wait_for(tmp_path / "out/inbox/first.m4a", proc)
+        made = make_media(tmp_path / "staging" / "later.mp4", duration=0.5, tones=[Tone(880.0, "aac")])
+        (root / "sub").mkdir()
+        os.replace(made, root / "sub" / "later.mp4")
+        _wait_for(tmp_path / "out/inbox/sub/later.m4a", proc)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, err
+    samples, rate = decode_track(tmp_path / "out/inbox/sub/later.m4a")
+    assert abs(dominant_freq(samples, rate) - 880.0) < 15
+    assert set(recorded_outputs(tmp_path / "lib.db")) == {str(root / "first.mp4"), str(root / "sub" / "later.mp4")}
+
+
+def _wait_for(path: Path, proc, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while not path.exists():
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline, f"{path} did not appear"
+        time.sleep(0.05)

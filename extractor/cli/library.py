@@ -93,6 +93,16 @@ def _kinds(kinds: dict) -> str:
     return ", ".join(f"{n} {kind}" for kind, n in sorted(kinds.items())) or "none"
 
 
+def _dest_and_spec(kw: dict):
+    """-o is the destination folder; the other options make the job spec every file shares."""
+    from extractor.errors import UsageError
+
+    dest = kw["output"]
+    if not dest or "{" in dest:
+        raise UsageError("give the destination folder with -o DEST", hint="outputs mirror the source tree")
+    return dest, spec_from_options("library", {**kw, "output": None})
+
+
 @library.command(name="extract", context_settings={"ignore_unknown_options": False})
 @extract_options
 @engine_options
@@ -106,15 +116,12 @@ def extract_command(ctx: click.Context, retry_failed: bool, **kw) -> None:
     cleanly: finished outputs stay and are recorded, unfinished ones are removed (exit 130).
     Exits 0 when nothing failed, 1 otherwise.
     """
-    from extractor.errors import UsageError, VaxError
+    from extractor.errors import VaxError
     from extractor.library.progress import RunProgress
     from extractor.library.run import extract_library
 
     def body(catalog, engine, path_map):
-        dest = kw["output"]
-        if not dest or "{" in dest:
-            raise UsageError("give the destination folder with -o DEST", hint="outputs mirror the source tree")
-        spec = spec_from_options("library", {**kw, "output": None})
+        dest, spec = _dest_and_spec(kw)
         progress = RunProgress("extract", 0, as_json=kw["as_json"], quiet=kw["quiet"])
         counts = extract_library(catalog, spec, dest, engine, retry_failed=retry_failed, path_map=path_map,
                                  progress=progress)
@@ -122,6 +129,39 @@ def extract_command(ctx: click.Context, retry_failed: bool, **kw) -> None:
         if counts.get("failed"):
             raise VaxError(f"{counts['failed']} of {sum(counts.values())} files failed",
                            hint="`vax library status` lists them; --retry-failed runs them again")
+
+    _with_engine(ctx, kw, body)
+
+
+@library.command()
+@click.argument("roots", nargs=-1, required=True, type=click.Path(file_okay=False))
+@extract_options
+@engine_options
+@click.option("--settle", type=click.FloatRange(min=0.1), default=2.0, show_default=True, metavar="SECONDS",
+              help="How long a new file must stop growing before it is taken.")
+@click.pass_context
+def watch(ctx: click.Context, roots: tuple[str, ...], settle: float, **kw) -> None:
+    """Scan ROOTS and extract into -o DEST now, then again whenever files appear or change.
+
+    Takes the options of `library extract`. A file is taken once its size has stopped
+    changing for --settle seconds. Ctrl-C stops it (exit 130), as for `library extract`.
+    """
+    from extractor.library.progress import RunProgress
+    from extractor.library.run import extract_library
+    from extractor.library.scan import scan as do_scan
+    from extractor.library.watch import watch as do_watch
+
+    def body(catalog, engine, path_map):
+        dest, spec = _dest_and_spec(kw)
+
+        def run_once():
+            do_scan(catalog, roots, engine, path_map=path_map)
+            progress = RunProgress("extract", 0, as_json=kw["as_json"], quiet=kw["quiet"])
+            counts = extract_library(catalog, spec, dest, engine, path_map=path_map, progress=progress)
+            if counts:
+                progress.summary(counts=counts)
+
+        do_watch(roots, run_once, settle=settle, ignore=dest)
 
     _with_engine(ctx, kw, body)
 

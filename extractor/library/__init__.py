@@ -7,7 +7,8 @@ offers), ``engines`` (the choice between them), ``local_engine`` / ``dask_engine
 engines), ``tasks`` (what runs on a worker: probe one file, extract one file through the
 one pipeline; each returns a plain dict), ``paths`` (where outputs go, and ``--path-map``),
 ``scan`` and ``run`` (the client side of `scan` and `extract`), ``progress`` (the stderr
-and JSON lines), ``report`` (status counts, Markdown and HTML).
+and JSON lines), ``report`` (status counts, Markdown and HTML), ``watch`` (a scan and an
+extract again whenever files appear).
 
 Rules: workers never write the catalogue; a job is recorded as done only from a result
 that names a verified output the client can see on disk; a re-run does only what is
