@@ -28,10 +28,16 @@ class DaskStop:
         self.name = name
 
     def is_set(self) -> bool:
-        checked, value, event = _seen.get(self.name, (0.0, False, None))
-        now = time.monotonic()
-        if now - checked < CHECK_EVERY:
+        checked, value, _ = _seen.get(self.name, (0.0, False, None))
+        if time.monotonic() - checked < CHECK_EVERY:
             return value
+        return self.check()
+
+    def check(self) -> bool:
+        """Ask the scheduler now. A task asks this as it starts: ``DaskEngine.stop`` cancels the
+        tasks not yet processing once the event is set, so none of them can publish unseen."""
+        _, _, event = _seen.get(self.name, (0.0, False, None))
+        now = time.monotonic()
         try:
             if event is None:
                 from distributed import Event
@@ -56,8 +62,10 @@ class DaskEngine:
             if address:
                 self.client = Client(address, timeout=CONNECT_TIMEOUT)
             else:
-                # Retries of lost workers are the scheduler's: it lives in this process here.
-                with dask.config.set({"distributed.scheduler.allowed-failures": WORKER_DEATHS - 1}):
+                # Retries of lost workers are the scheduler's: it lives in this process here. One task
+                # per worker thread at a time, so a worker that dies is charged for its own task only.
+                with dask.config.set({"distributed.scheduler.allowed-failures": WORKER_DEATHS - 1,
+                                      "distributed.scheduler.worker-saturation": 1.0}):
                     self.cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                                                 dashboard_address=None, silence_logs=logging.ERROR)
                 self.client = Client(self.cluster)

@@ -25,7 +25,8 @@ Task = tuple[str, tuple]  # (key, arguments of the function)
 class StopFlag(Protocol):
     """Sent with every task; the task asks it, between packets, whether to stop."""
 
-    def is_set(self) -> bool: ...
+    def is_set(self) -> bool: ...  # may be a moment late: asked between packets
+    def check(self) -> bool: ...  # exact: asked once as a task starts, so none starts after a stop
 
 
 class Engine(Protocol):
@@ -41,6 +42,8 @@ class Engine(Protocol):
 class NeverStop:
     def is_set(self) -> bool:
         return False
+
+    check = is_set
 
 
 def failed(message: str) -> dict:

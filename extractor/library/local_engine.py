@@ -29,6 +29,8 @@ class LocalStop:
     def is_set(self) -> bool:
         return _stop_event is not None and _stop_event.is_set()
 
+    check = is_set
+
 
 def _serve(conn, stop_event, parent: int) -> None:
     global _stop_event

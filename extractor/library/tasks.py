@@ -53,7 +53,7 @@ def extract_file(job: dict, stop=None) -> dict:
         seen = fingerprint(source)
     except OSError as exc:
         return {**failed(""), "error": outcome_of(InputNotFound(f"{source}: {exc.strerror or exc}"))}
-    if stop.is_set():
+    if stop.check():
         return {"status": "interrupted", "results": [], "skipped": [], "error": None, "fingerprint": seen}
     outcome = run_job(0, job["spec"], True, False, progress=_stopper(stop))
     outcome["fingerprint"] = seen
