@@ -52,16 +52,20 @@ def extract_file(job: dict, stop=None) -> dict:
     try:
         seen = fingerprint(source)
     except OSError as exc:
-        return {**failed(""), "error": outcome_of(InputNotFound(f"{source}: {exc.strerror or exc}"))}
+        return _failed(InputNotFound(f"{source}: {exc.strerror or exc}"))
     if stop.check():
         return {"status": "interrupted", "results": [], "skipped": [], "error": None, "fingerprint": seen}
     outcome = run_job(0, job["spec"], True, False, progress=_stopper(stop))
     outcome["fingerprint"] = seen
     if outcome["status"] in ("ok", "skipped") and _changed(source, seen):
         _remove_new_outputs(outcome)
-        return {**failed(""), "fingerprint": seen,
-                "error": outcome_of(InputNotFound(f"{source} changed while it was being extracted; run again"))}
+        return {**_failed(InputNotFound(f"{source} changed while it was being extracted; run again")),
+                "fingerprint": seen}
     return outcome
+
+
+def _failed(error) -> dict:
+    return {**failed(error.one_line()), "error": outcome_of(error)}
 
 
 def _stopper(stop):
