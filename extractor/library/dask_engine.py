@@ -90,8 +90,10 @@ class DaskEngine:
         futures = self.client.map(fn, *columns, key=keys, pure=False)
         self._futures = {future.key: (key, future) for future, (key, _) in zip(futures, tasks)}
         for future in as_completed(futures):
-            key, _ = self._futures.pop(future.key)
-            yield key, _result_of(future)
+            key, _ = self._futures[future.key]
+            result = _result_of(future)  # fetched before the future is forgotten: a stop in between still finds it
+            del self._futures[future.key]
+            yield key, result
 
     def stop(self, grace: float = STOP_GRACE) -> list[tuple[str, dict]]:
         """Set the stop event, drop what has not started, wait for what has: a task that finished

@@ -83,10 +83,15 @@ def extract_library(catalog: Catalog, spec: JobSpec, dest: str, engine, *, retry
     stop = engine.stop_flag()
     tasks = [(path, ({k: v for k, v in job.items() if k not in ("row", "local_folder")}, stop))
              for path, job in jobs.items()]
+    arrived = None  # the outcome being recorded when a stop came, if any: it must not be lost
     try:
         for path, outcome in engine.run(task, tasks):
+            arrived = (path, outcome)
             record(jobs[path], outcome)
+            arrived = None
     except KeyboardInterrupt:
+        if arrived and arrived[0] not in record.recorded:
+            record(jobs[arrived[0]], arrived[1])
         _stop(engine, jobs, record)
         raise Interrupted("stopped; finished outputs are kept and recorded, unfinished ones removed") from None
     finally:
