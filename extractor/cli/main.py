@@ -99,7 +99,8 @@ class LazyGroup(click.Group):
                             "presets": ".presets:presets",  # `vax presets`: what each preset sets
                             "loudness": ".loudness:loudness",  # `vax loudness`: levels of every track
                             "demo": ".demo:demo",  # `vax demo`: a sample clip, probed and extracted
-                            "config": ".config:config"})  # `vax config show`: the settings file
+                            "config": ".config:config",  # `vax config show`: the settings file
+                            "library": ".library:library"})  # `vax library ...`: a catalogue, extracted once
 @click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_print_version,
               help="Show the version of vax, PyAV and FFmpeg, and exit.")
 @click.option("--color", type=click.Choice(["auto", "always", "never"]), default=None, expose_value=False,
