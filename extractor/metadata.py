@@ -55,7 +55,7 @@ def file_tags(raw: dict) -> dict[str, str]:
     tags: dict[str, str] = {}
     for key, value in raw.items():
         name = key.lower()
-        if not isinstance(value, str) or not value.strip() or name in TECHNICAL_TAGS or name.startswith("id3v2_"):
+        if not isinstance(value, str) or not value or name in TECHNICAL_TAGS or name.startswith("id3v2_"):
             continue
         name = {"tracknumber": "track", "discnumber": "disc", "albumartist": "album_artist"}.get(name, name)
         tags.setdefault(name, value)
@@ -105,21 +105,25 @@ def read_pictures(path: str) -> list[Picture]:
     """The attached pictures of ``path``, each from the one packet FFmpeg queues for it at open."""
     import av
 
-    pictures = []
+    found: dict[int, Picture] = {}
     try:
         with av.open(path, metadata_errors="replace") as container:
             streams = [s for s in container.streams.video if is_attached_picture(s)]
-            for stream in streams:
-                packet = next(iter(container.demux(stream)), None)
-                if packet is None or not packet.size:
-                    continue
-                codec = stream.codec_context.name if stream.codec_context else ""
-                pictures.append(Picture(_MIME.get(codec, "image/jpeg"), bytes(packet),
-                                        stream.metadata.get("comment", "") or stream.metadata.get("title", "")))
-                container.seek(0)
+            if not streams:
+                return []
+            # One pass over all of them (no seek: some files refuse one): each stream's first packet.
+            for packet in container.demux(*streams):
+                index = packet.stream.index
+                if packet.size and index not in found:
+                    stream = packet.stream
+                    codec = stream.codec_context.name if stream.codec_context else ""
+                    found[index] = Picture(_MIME.get(codec, "image/jpeg"), bytes(packet),
+                                           stream.metadata.get("comment", "") or stream.metadata.get("title", ""))
+                if len(found) == len(streams):
+                    break
     except (av.error.FFmpegError, OSError, ValueError):
-        return pictures  # cover art is a bonus: never fail a job over it
-    return pictures
+        pass  # cover art is a bonus: never fail a job over it
+    return [found[index] for index in sorted(found)]
 
 
 def output_chapters(chapters, start: float, end: float | None) -> list[Chapter]:
