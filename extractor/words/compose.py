@@ -19,10 +19,10 @@ from extractor.words.rules_track import TRACK_SLOTS
 # Slots that only make sense for an extraction (probe/credits reject them).
 JOB_SLOTS = ("format", "bitrate", "sample_rate", "sample_bits", "channels", "start", "end", "duration", "from_end",
              "trim_end", "loudness", "loudness_step", "output", "quality", "exact", "keep_offset", "overwrite",
-             "salvage", "time_reset", "loudness_generic", "preset", *TRACK_SLOTS)
+             "salvage", "time_reset", "loudness_generic", "preset", "split", "trim_silence", *TRACK_SLOTS)
 TIME_SLOTS = ("start", "end", "duration", "from_end", "trim_end", "time_reset")
 _PLAIN_SLOTS = ("format", "bitrate", "sample_rate", "sample_bits", "channels", "output", "exact", "keep_offset",
-                "overwrite", "salvage", "backend", "preset")
+                "overwrite", "salvage", "backend", "preset", "split", "trim_silence")
 _TRACK_KEYS = ("track", "lang", "title", "all_tracks")
 
 
@@ -192,7 +192,8 @@ def merge(previous: dict, new: dict, touched: set[str]) -> dict:
     if "time" in touched:
         drops |= set(TIME_KEYS)
     drops |= touched & {"bitrate", "sample_rate", "sample_bits", "channels", "output", "loudness", "exact",
-                        "keep_offset", "overwrite", "salvage", "backend", "allow_cloud", "preset"}
+                        "keep_offset", "overwrite", "salvage", "backend", "allow_cloud", "preset", "split",
+                        "trim_silence"}
     for key in drops:
         merged.pop(key, None)
     if "format" in touched and "output" not in touched and previous.get("output"):

@@ -26,7 +26,7 @@ SLOT_NOUNS = {
     "quality": "qualities", "exact": "cut accuracy", "keep_offset": "offset handling", "backend": "places to run",
     "allow_cloud": "cloud permissions", "overwrite": "overwrite choices", "salvage": "salvage choices",
     "time_reset": "ranges", "apply_all": "targets", "preset": "purposes", "copy": "encodings",
-    "start_over": "starts",
+    "start_over": "starts", "split": "ways to split", "trim_silence": "silence choices",
 }
 
 

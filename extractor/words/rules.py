@@ -21,6 +21,7 @@ from extractor.words import rules_misc, rules_naming, rules_sound, rules_time, r
 RULES = [
     *rules_track.TITLED,
     *rules_naming.RULES,
+    *rules_misc.PIECES,
     *rules_misc.SCOPE,
     *rules_misc.INTENTS,
     *rules_sound.NEGATIONS,

@@ -36,6 +36,21 @@ def _silent(r: Reader, m: re.Match):
     return None
 
 
+# Splitting and silence: before SCOPE, whose "remove ... silences" is for pauses inside the audio.
+_SPLIT = r"(?:split|cut|divide|break|chop|separate)(?:\s+(?:it|this|them|the\s+(?:audio|file|book|audiobook|podcast|episode|recording|video|lecture|talk|m4b)))?(?:\s+up)?"
+PIECES = [
+    (c(rf"{B}{_SPLIT}\s+(?:in|into|by|at|per|on|along)\s+(?:the\s+|its\s+)?chapters?{E}|"
+       rf"{B}(?:one|a)\s+(?:file|track)\s+(?:per|for\s+each|for\s+every)\s+chapter{E}|"
+       rf"{B}(?:each|every)\s+chapter\s+(?:as|in|into)\s+(?:a\s+|its\s+own\s+)?(?:separate\s+)?(?:file|track)s?{E}|"
+       rf"按章节(?:分割|拆分|切分)|每(?:个)?章节(?:一个文件)?"), _set("split", "chapters")),
+    (c(rf"{B}{_SPLIT}\s+(?:at|on|by|where\s+there\s+are)\s+(?:the\s+)?(?:silences?|pauses?|gaps|quiet\s+parts?){E}|"
+       rf"按静音(?:分割|拆分|切分)"), _set("split", "silence")),
+    (c(rf"{B}(?:trim|strip|cut|remove|drop|skip|lose)(?:\s+off)?\s+(?:the\s+)?(?:leading\s+and\s+trailing\s+)?"
+       rf"(?:silences?|dead\s+air|quiet)(?:\s+(?:at|from|on)\s+(?:the\s+|both\s+)?(?:start\s+and\s+(?:the\s+)?end|"
+       rf"beginning\s+and\s+(?:the\s+)?end|ends|both\s+ends|edges))?{E}|{B}trim\s+(?:the\s+)?silence{E}|"
+       rf"去掉首尾(?:的)?静音|去除首尾(?:的)?静音"), _set("trim_silence", True)),
+]
+
 _SITES = (r"youtube|soundcloud|spotify|(?:google\s+)?drive|dropbox|icloud|onedrive|facebook|instagram|tiktok|"
           r"twitter|vimeo|bandcamp|the\s+internet|the\s+web|my\s+website|s3|ftp")
 _EFFECTS = r"reverb|echo|delay\s+effect|chorus|flanger|distortion|bass\s+boost|compression|compressor|effects?"

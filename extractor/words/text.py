@@ -141,6 +141,11 @@ def _extras(options: dict) -> list[str]:
     extra = []
     if options.get("preset"):
         extra.append(f"with the {options['preset']} preset")
+    if options.get("split"):
+        extra.append({"chapters": "one file per chapter", "silence": "split at the silences"}.get(
+            options["split"], "split into pieces"))
+    if options.get("trim_silence"):
+        extra.append("with the leading and trailing silence trimmed")
     if options.get("loudness") is not None:
         extra.append(f"normalised to {options['loudness']:g} LUFS")
     if options.get("exact"):
