@@ -105,9 +105,15 @@ class Session:
     # -- changing -------------------------------------------------------------------------
     def add_file(self, *, name: str, path: str, size: int, source: str, probe: dict,
                  file_id: str | None = None) -> dict:
-        entry = {"id": file_id or new_id("f"), "name": name, "path": path, "size": size, "source": source,
-                 "probe": probe, "last_options": None, "added": time.time()}
         with self._lock:
+            # Two files of one name get "talk (2).mp4": each card, control and result then has its own name.
+            taken = {f["name"] for f in self._state["files"]}
+            stem, suffix = Path(name).stem, Path(name).suffix
+            number = 2
+            while name in taken:
+                name, number = f"{stem} ({number}){suffix}", number + 1
+            entry = {"id": file_id or new_id("f"), "name": name, "path": path, "size": size, "source": source,
+                     "probe": probe, "last_options": None, "added": time.time()}
             self._state["files"].append(entry)
             self._save()
         return copy.deepcopy(entry)
