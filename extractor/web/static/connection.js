@@ -23,6 +23,7 @@ function takeToken() {
 function showLocked(why) {
   if (connection.locked) return;
   connection.locked = true;
+  document.getElementById("banner").hidden = true;  // connected, only the key is wrong
   document.body.classList.add("locked");
   const gate = document.getElementById("gate");
   gate.hidden = false;
@@ -88,7 +89,7 @@ async function listen(onReconnect) {
       first = false;
     }
     await new Promise((resolve) => setTimeout(resolve, delay));
-    delay = Math.min(delay * 2, 4000);
+    delay = Math.min(delay * 2, 2000);
   }
 }
 
