@@ -86,9 +86,14 @@ function addFiles(files) {
 }
 
 // A failed upload keeps its row (with the reason) until the user dismisses it.
+const failedUploads = new Map();  // name -> how many uploads of it failed: each Dismiss has its own name
+
 function failUpload(row, file, text) {
   row.className = "failed";
-  const dismiss = el("button", { type: "button", class: "dismiss", "aria-label": `Dismiss the failed upload of ${file.name}` }, "Dismiss");
+  const count = (failedUploads.get(file.name) || 0) + 1;
+  failedUploads.set(file.name, count);
+  const label = `Dismiss the failed upload of ${file.name}${count > 1 ? ` (${count})` : ""}`;
+  const dismiss = el("button", { type: "button", class: "dismiss", "aria-label": label }, "Dismiss");
   dismiss.addEventListener("click", () => {
     const next = row.nextElementSibling || row.previousElementSibling;
     row.remove();

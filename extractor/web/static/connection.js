@@ -73,7 +73,7 @@ async function api(path, options = {}) {
 
 // Server-sent events over fetch, because EventSource cannot send the token header.
 async function listen(onReconnect) {
-  let delay = 500, first = true;
+  let delay = 250, first = true;
   while (!connection.locked) {
     try {
       const response = await fetch("/api/events", { headers: { "X-Vax-Token": connection.token || "" } });
@@ -81,7 +81,7 @@ async function listen(onReconnect) {
       if (!response.ok) throw new Error(`events: ${response.status}`);
       if (connection.offline || !first) { setOffline(false); await onReconnect(); }
       first = false;
-      delay = 500;
+      delay = 250;
       await readEvents(response.body);
       continue;  // the stream ended on schedule: open the next one at once
     } catch (error) {
@@ -89,7 +89,7 @@ async function listen(onReconnect) {
       first = false;
     }
     await new Promise((resolve) => setTimeout(resolve, delay));
-    delay = Math.min(delay * 2, 2000);
+    delay = Math.min(delay * 2, 1000);  // a local server: asking often costs nothing
   }
 }
 
