@@ -30,7 +30,7 @@ if find_spec("playwright") is None:
 if find_spec("extractor.words") is None:
     pytest.skip("extractor.words (the request interpreter) is not in this checkout yet", allow_module_level=True)
 
-from playwright.sync_api import sync_playwright  # noqa: E402
+from playwright.sync_api import sync_playwright
 
 
 @dataclass
