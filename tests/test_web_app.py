@@ -101,7 +101,7 @@ def test_page_sets_no_cookie_and_the_api_wants_the_header(tmp_path):
 
 def test_static_assets_need_no_network(tmp_path):
     static = Path(__file__).resolve().parents[1] / "extractor" / "web" / "static"
-    for asset in ("index.html", "app.js", "style.css"):
+    for asset in ("index.html", "app.js", "connection.js", "results.js", "style.css"):
         text = (static / asset).read_text()
         assert "http://" not in text and "https://" not in text and "//cdn" not in text, asset
 
