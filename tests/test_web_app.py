@@ -86,20 +86,22 @@ def codec_and_duration(path: Path) -> tuple[str, float]:
 
 # -- the page and the guard ---------------------------------------------------------------------
 
-def test_page_with_token_sets_cookie_and_api_works_with_cookie(tmp_path):
-    app = create_app(tmp_path / "ws", token=TOKEN, cookie_name="vax_token_1")
+def test_page_sets_no_cookie_and_the_api_wants_the_header(tmp_path):
+    app = create_app(tmp_path / "ws", token=TOKEN)
     with TestClient(app, base_url=BASE) as browser:
         page = browser.get(f"/?token={TOKEN}")
         assert page.status_code == 200 and "<title>vax" in page.text
-        assert "vax_token_1" in page.headers["set-cookie"] and "HttpOnly" in page.headers["set-cookie"]
-        state = browser.get("/api/state")  # the cookie alone now
-        assert state.status_code == 200 and state.json()["files"] == []
+        assert "set-cookie" not in page.headers  # a cookie for 127.0.0.1 would reach every port
+        assert browser.get("/api/state").status_code == 403
+        browser.cookies.set("vax_token", TOKEN)
+        assert browser.get("/api/state").status_code == 403  # a cookie is no way in
+        assert browser.get("/api/state", headers={"X-Vax-Token": TOKEN}).status_code == 200
         assert browser.get("/static/app.js").status_code == 200
 
 
 def test_static_assets_need_no_network(tmp_path):
     static = Path(__file__).resolve().parents[1] / "extractor" / "web" / "static"
-    for asset in ("index.html", "app.js", "style.css"):
+    for asset in ("index.html", "app.js", "connection.js", "results.js", "style.css"):
         text = (static / asset).read_text()
         assert "http://" not in text and "https://" not in text and "//cdn" not in text, asset
 
@@ -108,8 +110,9 @@ def test_static_assets_need_no_network(tmp_path):
 def test_bad_or_missing_token_is_refused(tmp_path, token):
     app = create_app(tmp_path / "ws", token=TOKEN)
     with TestClient(app, base_url=BASE) as anonymous:
-        url = "/api/state" + (f"?token={token}" if token else "")
-        for response in (anonymous.get(url), anonymous.get("/" + url[10:])):
+        headers = {"X-Vax-Token": token} if token else {}
+        for url in ("/api/state", f"/api/state?token={TOKEN}", "/api/events", "/api/credits"):
+            response = anonymous.get(url, headers=headers)
             assert response.status_code == 403
             assert "access token" in response.json()["message"]
 
@@ -424,7 +427,7 @@ def test_remove_an_unknown_file_is_a_json_404(client, media):
     response = client.delete("/api/files/f0000000000")
     assert response.status_code == 404
     assert set(response.json()) == {"error", "message"}
-    assert "no file f0000000000 in this session" in response.json()["message"]
+    assert "no such file in this session" in response.json()["message"]
     for file_id in ("..", "%2E%2E%2Fsession.json", "f0000000000%2F..%2F.."):
         response = client.delete(f"/api/files/{file_id}")
         assert response.status_code == 404, file_id

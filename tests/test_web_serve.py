@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -52,9 +53,13 @@ def test_serve_listens_on_loopback_with_a_token(tmp_path):
             assert client.get(f"{base}/api/state").status_code == 403
             page = client.get(url)
             assert page.status_code == 200 and "Add videos" in page.text
-            assert client.get(f"{base}/api/state").status_code == 200  # the cookie from the page
-            rebound = client.get(f"{base}/api/state", headers={"Host": f"attacker.example:{base.rsplit(':', 1)[1]}"})
-            assert rebound.status_code == 403
+            assert "set-cookie" not in page.headers and page.headers["x-frame-options"] == "DENY"
+            assert client.get(f"{base}/api/state").status_code == 403  # no cookie came with the page
+            assert client.get(f"{base}/api/state", headers={"X-Vax-Token": token}).status_code == 200
+            port = base.rsplit(":", 1)[1]
+            for host in ("attacker.example", socket.gethostname(), "192.0.2.7"):  # only loopback names
+                rebound = client.get(f"{base}/api/state", headers={"Host": f"{host}:{port}", "X-Vax-Token": token})
+                assert rebound.status_code == 403, host
     finally:
         assert stop(process) == 0
     assert (tmp_path / "ws" / "uploads").is_dir() and (tmp_path / "ws" / "outputs").is_dir()

@@ -13,6 +13,7 @@ import click
 
 DEFAULT_PORT = 8765
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
+WILDCARDS = ("0.0.0.0", "::", "")
 
 
 def default_workspace() -> Path:
@@ -68,11 +69,15 @@ def serve(port, host, open_browser, workspace, token, max_upload_mb) -> None:
                    "Anyone with the link (and its token) can read and convert files on this computer.", err=True)
     sock = bind(host, port)
     actual_port = sock.getsockname()[1]
-    shown_host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else (f"[{host}]" if ":" in host else host)
+    wildcard = host in WILDCARDS
+    shown_host = "127.0.0.1" if wildcard else (f"[{host}]" if ":" in host else host)
     url = f"http://{shown_host}:{actual_port}/?token={token}"
     server = None
-    app = create_app(workspace, token=token, stopping=lambda: bool(server and server.should_exit), cookie_name=f"vax_token_{actual_port}",
-                     extra_hosts=tuple(h for h in {host, socket.gethostname()} if h not in LOOPBACK),
+    # Host names: loopback ones, and the one --host named. Listening on every interface, the
+    # machine's addresses and its own name are how other machines reach it, so they count too.
+    extra = {socket.gethostname(), socket.getfqdn()} if wildcard else {host}
+    app = create_app(workspace, token=token, stopping=lambda: bool(server and server.should_exit),
+                     extra_hosts=tuple(h for h in extra if h and h not in LOOPBACK), any_ip=wildcard,
                      max_upload=max_upload_mb * 1024 * 1024 if max_upload_mb else DEFAULT_MAX_UPLOAD)
     click.echo(f"vax serve: workspace {workspace}")
     click.echo(f"vax serve: open {url}")
@@ -89,5 +94,5 @@ def serve(port, host, open_browser, workspace, token, max_upload_mb) -> None:
     except KeyboardInterrupt:  # uvicorn re-raises the Ctrl-C / SIGTERM it handled: stopping is normal here
         pass
     finally:
-        app.app.state.runner.cancel_all()
+        app.app.state.runner.interrupt_all()  # the page shows them as "interrupted", not "cancelled"
         click.echo("vax serve: stopped")

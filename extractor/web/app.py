@@ -1,15 +1,14 @@
 """The ASGI app behind `vax serve`: the page, its JSON API, uploads, events and downloads.
 
-Every route answers a problem with a short JSON message (``{"error", "message"}``), never
-a traceback page; the Guard in front checks Host, Origin and the access token first.
+Every route answers a problem with a short JSON message (``{"error", "message"}``) in the
+page's own words (``speech``), never a traceback, a server path or a Python error; the Guard
+in front checks Host, Origin, Sec-Fetch-Site, the access token and body sizes first.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
-import re
 from collections.abc import Callable
 from importlib.util import find_spec
 from pathlib import Path
@@ -33,16 +32,18 @@ from ..errors import (
     UsageError,
     VaxError,
 )
-from . import actions
-from .guard import Guard
+from . import actions, events
+from .guard import BodyTooLarge, Guard
 from .jobs import JobRunner
+from .names import safe_file_name
+from .outputs import output_response, with_links
 from .session import FINISHED, Session, new_id
+from .speech import page_text
 
 log = logging.getLogger("vax.serve")
 STATIC = Path(__file__).with_name("static")
 DEFAULT_MAX_UPLOAD = 4 * 1024**3  # 4 GiB: a long phone video; bigger files can be added by path
-EVENTS_LIFETIME = 600.0  # seconds before a session-wide event stream ends (the browser reconnects)
-EVENTS_POLL = 0.1
+MAX_JSON_DEPTH = 20  # the API's requests are flat objects; deeper nesting is refused, not recursed
 
 # What the page accepts for upload: video and audio containers FFmpeg reads.
 MEDIA_EXTENSIONS = frozenset((
@@ -51,33 +52,29 @@ MEDIA_EXTENSIONS = frozenset((
     "mp3", "m4a", "m4b", "aac", "wav", "wave", "flac", "ogg", "oga", "opus", "mka", "ac3", "eac3", "dts", "wma",
     "aif", "aiff", "aifc", "caf", "amr", "alac", "w64",
 ))
-AUDIO_TYPES = {"mp3": "audio/mpeg", "m4a": "audio/mp4", "aac": "audio/aac", "wav": "audio/wav",
-               "flac": "audio/flac", "opus": "audio/ogg", "ogg": "audio/ogg", "mka": "audio/x-matroska",
-               "ac3": "audio/ac3", "eac3": "audio/eac3", "png": "image/png"}
-
-
 class UploadTooLarge(UsageError):
     label = "upload too large"
 
 
 # Most specific first: the first matching class gives the HTTP status.
-STATUS_OF = {UploadTooLarge: 413, UsageError: 400, InputNotFound: 404, InputUnreadable: 403, NotMedia: 415, OutputExists: 409,
+STATUS_OF = {UploadTooLarge: 413, BodyTooLarge: 413, UsageError: 400, InputNotFound: 404, InputUnreadable: 403, NotMedia: 415, OutputExists: 409,
              CloudNotAllowed: 403}
-JOB_ID = re.compile(r"^j[0-9a-f]{10}$")
+SOMETHING_WRONG = "something went wrong on the server and nothing was changed (the server's log has the details)"
 
 
-def create_app(workspace: str | Path, *, token: str, cookie_name: str = "vax_token",
-               extra_hosts: tuple[str, ...] = (), max_upload: int = DEFAULT_MAX_UPLOAD,
-               parallel: int | None = None, stopping: Callable[[], bool] = lambda: False):
-    """The app; ``stopping()`` turns true when the server shuts down, so open event streams end."""
+def create_app(workspace: str | Path, *, token: str, extra_hosts: tuple[str, ...] = (), any_ip: bool = False,
+               max_upload: int = DEFAULT_MAX_UPLOAD, parallel: int | None = None,
+               stopping: Callable[[], bool] = lambda: False):
+    """The app; ``stopping()`` turns true when the server shuts down, so open event streams end.
+    ``extra_hosts``/``any_ip``: the Host names and addresses accepted besides loopback ones."""
     session = Session(Path(workspace))
     runner = JobRunner(session, **({"parallel": parallel} if parallel else {}))
-    web = WebApp(session, runner, token=token, cookie_name=cookie_name, max_upload=max_upload)
+    web = WebApp(session, runner, token=token, max_upload=max_upload)
     web.stopping = stopping
     app = Starlette(routes=web.routes(), exception_handlers={
         VaxError: _vax_error, HTTPException: _http_error, Exception: _unexpected_error})
     app.state.session, app.state.runner = session, runner
-    return Guard(app, token=token, cookie_name=cookie_name, extra_hosts=extra_hosts)
+    return Guard(app, token=token, extra_hosts=extra_hosts, any_ip=any_ip)
 
 
 def message(status: int, label: str, text: str) -> JSONResponse:
@@ -86,7 +83,10 @@ def message(status: int, label: str, text: str) -> JSONResponse:
 
 async def _vax_error(request: Request, exc: VaxError) -> JSONResponse:
     status = next((code for cls, code in STATUS_OF.items() if isinstance(exc, cls)), 422)
-    return message(status, exc.label, exc.one_line())
+    if exc.label.startswith("internal error"):
+        log.error("internal error in %s %s: %s", request.method, request.url.path, exc.one_line())
+        return message(500, "internal error", SOMETHING_WRONG)
+    return message(status, exc.label, page_text(exc.one_line(), request.app.state.session.path_names()))
 
 
 async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
@@ -97,13 +97,13 @@ async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
 
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unexpected error in %s %s", request.method, request.url.path)
-    return message(500, "internal error", f"{type(exc).__name__}: {exc} (a bug: the server log has details)")
+    return message(500, "internal error", SOMETHING_WRONG)
 
 
 class WebApp:
-    def __init__(self, session: Session, runner: JobRunner, *, token: str, cookie_name: str, max_upload: int):
+    def __init__(self, session: Session, runner: JobRunner, *, token: str, max_upload: int):
         self.session, self.runner = session, runner
-        self.token, self.cookie_name, self.max_upload = token, cookie_name, max_upload
+        self.token, self.max_upload = token, max_upload
         self.stopping: Callable[[], bool] = lambda: False
 
     def routes(self) -> list:
@@ -118,6 +118,7 @@ class WebApp:
             Route("/api/files/{file_id}", self.remove_file, methods=["DELETE"]),
             Route("/api/interpret", self.interpret, methods=["POST"]),
             Route("/api/run", self.run, methods=["POST"]),
+            Route("/api/jobs/{job_id}", self.job),
             Route("/api/jobs/{job_id}/cancel", self.cancel, methods=["POST"]),
             Route("/api/events", self.events),
             Route("/api/outputs/{job_id}/{name:path}", self.output),
@@ -128,14 +129,17 @@ class WebApp:
 
     # -- the page ---------------------------------------------------------------------------
     async def index(self, request: Request) -> Response:
-        response = FileResponse(STATIC / "index.html", media_type="text/html; charset=utf-8",
-                                headers={"Cache-Control": "no-store"})
-        # The token came in the URL (or a cookie): keep it in a cookie the page's requests carry.
-        response.set_cookie(self.cookie_name, self.token, httponly=True, samesite="lax", path="/")
-        return response
+        # No token needed, and no cookie set: the page reads the token from its own URL and keeps
+        # it in its origin's storage (see guard.py); without one it says how to get back in.
+        return FileResponse(STATIC / "index.html", media_type="text/html; charset=utf-8",
+                            headers={"Cache-Control": "no-store"})
+
+    def decorate(self, job: dict) -> dict:
+        return with_links(job, self.token)
 
     async def state(self, request: Request) -> JSONResponse:
         snapshot = self.session.snapshot()
+        snapshot["jobs"] = [self.decorate(job) for job in snapshot["jobs"]]
         snapshot["limits"] = {"max_upload": self.max_upload, "extensions": sorted(MEDIA_EXTENSIONS)}
         snapshot["interpreter"] = find_spec("extractor.words") is not None
         snapshot["cloud_available"] = find_spec("backends.remote") is not None
@@ -197,6 +201,7 @@ class WebApp:
         raw = str(body.get("path") or "").strip()
         if not raw:
             raise UsageError("give the path of a file on this computer")
+        check_path_text(raw)
         path = Path(raw).expanduser()
         if not path.is_absolute():
             raise UsageError(f"{raw}: give the full path (starting with /)")
@@ -221,13 +226,13 @@ class WebApp:
         """Take one file out of the session: its running jobs stop, its copy and outputs go."""
         file_id = request.path_params["file_id"]
         if self.session.file(file_id) is None:
-            raise InputNotFound(f"no file {file_id} in this session; it may have been removed already")
+            raise InputNotFound("no such file in this session; it may have been removed already")
         for job in self.session.snapshot()["jobs"]:
             if job["file_id"] == file_id and job["status"] not in FINISHED:
                 await run_in_threadpool(self.runner.cancel, job["id"])
         removed = self.session.remove_file(file_id)
         if removed is None:  # removed by a concurrent request meanwhile
-            raise InputNotFound(f"no file {file_id} in this session; it may have been removed already")
+            raise InputNotFound("no such file in this session; it may have been removed already")
         return JSONResponse({"removed": file_id, "name": removed["name"]})
 
     # -- requests and jobs ------------------------------------------------------------------
@@ -248,57 +253,33 @@ class WebApp:
         return JSONResponse(await run_in_threadpool(actions.run, self.session, self.runner, file,
                                                     str(body.get("text", ""))))
 
+    async def job(self, request: Request) -> JSONResponse:
+        """One job with fresh links for its files (the page renews old player and download links)."""
+        found = self.session.job(request.path_params["job_id"][:64])
+        if found is None:
+            raise InputNotFound("no such job in this session; it may have been removed")
+        return JSONResponse(self.decorate(found))
+
     async def cancel(self, request: Request) -> JSONResponse:
-        job_id = request.path_params["job_id"]
+        job_id = request.path_params["job_id"][:64]
         if self.session.job(job_id) is None:
-            raise InputNotFound(f"no job {job_id} in this session")
+            raise InputNotFound("no such job in this session; it may have been removed")
         stopped = await run_in_threadpool(self.runner.cancel, job_id)
-        return JSONResponse({"cancelled": stopped, "job": self.session.job(job_id)})
+        return JSONResponse({"cancelled": stopped, "job": self.decorate(self.session.job(job_id))})
 
     async def events(self, request: Request) -> StreamingResponse:
-        """Server-sent events: one ``job`` event per change. With ``?job=ID`` the stream ends with that job."""
+        """Server-sent events (see events.py). With ``?job=ID`` the stream ends with that job."""
         only = request.query_params.get("job")
-        if only and self.session.job(only) is None:
-            raise InputNotFound(f"no job {only} in this session")
-        return StreamingResponse(self._event_stream(only), media_type="text/event-stream",
+        if only and self.session.job(only[:64]) is None:
+            raise InputNotFound("no such job in this session; it may have been removed")
+        body = events.stream(self.session, only=only, decorate=self.decorate, stopping=self.stopping)
+        return StreamingResponse(body, media_type="text/event-stream",
                                  headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
-
-    async def _event_stream(self, only: str | None):
-        loop = asyncio.get_running_loop()
-        ends = loop.time() + EVENTS_LIFETIME
-        sent: dict[str, tuple] = {}
-        version = -1
-        yield "retry: 1000\n\n"
-        while loop.time() < ends and not self.stopping():
-            if self.session.version != version:
-                version = self.session.version
-                jobs = self.session.snapshot()["jobs"]
-                if only:
-                    jobs = [j for j in jobs if j["id"] == only]
-                for job in jobs:
-                    mark = (job["status"], job["progress"], len(job["results"]), job.get("message"))
-                    if sent.get(job["id"]) != mark:
-                        sent[job["id"]] = mark
-                        yield f"event: job\ndata: {json.dumps(job)}\n\n"
-                if only and (not jobs or jobs[0]["status"] in FINISHED):
-                    yield "event: end\ndata: {}\n\n"
-                    return
-            await asyncio.sleep(EVENTS_POLL)
 
     async def output(self, request: Request) -> Response:
         job_id, name = request.path_params["job_id"], request.path_params["name"]
-        if not JOB_ID.match(job_id) or "/" in name or "\\" in name or name in ("", ".", ".."):
-            raise UsageError("refused: that path leads outside the workspace's outputs")
-        folder = self.session.job_folder(job_id).resolve()
-        path = (folder / name).resolve()
-        if path.parent != folder or TEMP_MARK in name:
-            raise UsageError("refused: that path leads outside the workspace's outputs")
-        if not path.is_file():
-            raise InputNotFound(f"no output {name} for job {job_id}")
-        media_type = AUDIO_TYPES.get(path.suffix.lower().lstrip("."), "application/octet-stream")
-        download = request.query_params.get("download")
-        return FileResponse(path, media_type=media_type, filename=name if download else None,
-                            content_disposition_type="attachment" if download else "inline")
+        return output_response(self.session.job_folder(job_id[:64]), job_id, name,
+                               bool(request.query_params.get("download")))
 
     async def settings(self, request: Request) -> JSONResponse:
         body = await json_body(request)
@@ -318,22 +299,47 @@ class WebApp:
 
 
 async def json_body(request: Request) -> dict:
+    raw = await request.body()
+    if _depth(raw) > MAX_JSON_DEPTH:
+        raise UsageError("the request body is nested too deeply")
     try:
-        body = await request.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
+        body = json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
         raise UsageError("the request body must be JSON") from None
     if not isinstance(body, dict):
         raise UsageError("the request body must be a JSON object")
     return body
 
 
-def safe_file_name(name: str) -> str:
-    """The last part of a name, with control and path characters replaced; never empty or hidden."""
-    base = re.split(r"[/\\]", name or "")[-1]
-    base = re.sub(r"[\x00-\x1f\x7f:*?\"<>|]+", "_", base).strip(" .")
-    if not base:
-        raise UsageError("the file has no usable name")
-    return base[:200]
+def _depth(raw: bytes) -> int:
+    """How deep brackets nest, counted before parsing (outside strings), so parsing never recurses deep."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for byte in raw:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # a backslash: the next byte is escaped
+                escaped = True
+            elif byte == 0x22:
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x5B, 0x7B):
+            depth += 1
+            deepest = max(deepest, depth)
+        elif byte in (0x5D, 0x7D):
+            depth -= 1
+    return deepest
+
+
+def check_path_text(raw: str) -> None:
+    """A path typed on the page: refused plainly when no disk could hold it."""
+    if "\x00" in raw:
+        raise UsageError("a path may not hold a NUL character")
+    if len(raw.encode("utf-8", errors="replace")) > 4096 or any(
+            len(part.encode("utf-8", errors="replace")) > 255 for part in raw.split("/")):
+        raise UsageError("that path is too long: no file on this computer can have it")
 
 
 def human_size(size: int) -> str:

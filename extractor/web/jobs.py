@@ -10,14 +10,17 @@ runner deletes the job's whole output folder, so a cancelled job leaves no file 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import subprocess
 import sys
 import threading
 from pathlib import Path
 
-from .session import FINISHED, Session
+from .session import FINISHED, INTERRUPTED, Session
+from .speech import page_text
 
+log = logging.getLogger("vax.serve")
 STOP_GRACE = 3.0  # seconds a worker gets to clean up after SIGTERM before SIGKILL
 MAX_PARALLEL = max(1, min(2, os.cpu_count() or 1))
 
@@ -30,6 +33,7 @@ class JobRunner:
         self._processes: dict[str, subprocess.Popen] = {}
         self._cancelled: set[str] = set()
         self._threads: dict[str, threading.Thread] = {}
+        self._stopped_by = "cancelled"
 
     def start(self, job_id: str, spec_dict: dict) -> None:
         thread = threading.Thread(target=self._run, args=(job_id, spec_dict), name=f"vax-job-{job_id}",
@@ -63,9 +67,17 @@ class JobRunner:
             if job["status"] not in FINISHED:
                 self.cancel(job["id"])
 
+    def interrupt_all(self) -> None:
+        """The server is stopping: stop every job, and say it was interrupted, not cancelled."""
+        self._stopped_by = "interrupted"
+        self.cancel_all()
+
     def _finish_cancelled(self, job_id: str) -> None:
         self.session.discard_job_outputs(job_id)
-        self.session.update_job(job_id, status="cancelled", message="cancelled; no file was kept", results=[])
+        if self._stopped_by == "interrupted":
+            self.session.update_job(job_id, status="interrupted", message=INTERRUPTED, results=[])
+        else:
+            self.session.update_job(job_id, status="cancelled", message="cancelled; no file was kept", results=[])
 
     def _run(self, job_id: str, spec_dict: dict) -> None:
         with self._slots:
@@ -110,13 +122,24 @@ class JobRunner:
                                     message="")
         elif outcome:
             self.session.discard_job_outputs(job_id)
-            self.session.update_job(job_id, status="failed", message=outcome["message"],
-                                    error=outcome.get("label"))
+            self.session.update_job(job_id, status="failed", error=outcome.get("label"),
+                                    message=failure_text(outcome, self.session.path_names()))
         else:
             self.session.discard_job_outputs(job_id)
             last = (stderr.strip().splitlines() or ["no message"])[-1]
-            self.session.update_job(job_id, status="failed", error="internal error",
-                                    message=f"the worker stopped unexpectedly (exit {process.returncode}): {last}")
+            log.error("job %s: the worker stopped unexpectedly (exit %s): %s", job_id, process.returncode, last)
+            self.session.update_job(job_id, status="failed", error="internal error", message=SOMETHING_WRONG)
+
+
+SOMETHING_WRONG = "something went wrong on the server, so no file was kept (the server's log has the details)"
+
+
+def failure_text(outcome: dict, names: dict[str, str]) -> str:
+    """A worker's error as the page says it: internal errors are not the user's to read."""
+    if str(outcome.get("label", "")).startswith("internal error"):
+        log.error("job failed: %s", outcome.get("message"))
+        return SOMETHING_WRONG
+    return page_text(outcome.get("message", ""), names)
 
 
 def _stop(process: subprocess.Popen) -> None:

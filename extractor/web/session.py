@@ -21,6 +21,7 @@ from extractor.publish import TEMP_MARK, remove_quietly
 
 SESSION_FILE = "session.json"
 FINISHED = ("done", "failed", "cancelled", "interrupted")
+INTERRUPTED = "vax serve stopped before this job finished, so no file was kept; run the request again"
 
 
 def new_id(prefix: str) -> str:
@@ -56,7 +57,7 @@ class Session:
         # remove whatever temporary file their worker left behind.
         for job in state["jobs"]:
             if job.get("status") not in FINISHED:
-                job.update(status="interrupted", message="the server stopped before this job finished")
+                job.update(status="interrupted", message=INTERRUPTED)
                 self._sweep_temps(job["id"])
         return state
 
@@ -86,6 +87,17 @@ class Session:
             found = next((j for j in self._state["jobs"] if j["id"] == job_id), None)
             return copy.deepcopy(found)
 
+    def output_names(self) -> set[str]:
+        """Names the results of this session have or will have (failed and cancelled jobs keep none)."""
+        with self._lock:
+            return {name for job in self._state["jobs"] if job["status"] not in FINISHED[1:]
+                    for name in [*job.get("outputs", []), *(r.get("name", "") for r in job.get("results", []))]}
+
+    def path_names(self) -> dict[str, str]:
+        """Each file's path on this computer -> the name the page shows for it."""
+        with self._lock:
+            return {f["path"]: f["name"] for f in self._state["files"]}
+
     def setting(self, name: str):
         with self._lock:
             return self._state["settings"].get(name)
@@ -93,9 +105,15 @@ class Session:
     # -- changing -------------------------------------------------------------------------
     def add_file(self, *, name: str, path: str, size: int, source: str, probe: dict,
                  file_id: str | None = None) -> dict:
-        entry = {"id": file_id or new_id("f"), "name": name, "path": path, "size": size, "source": source,
-                 "probe": probe, "last_options": None, "added": time.time()}
         with self._lock:
+            # Two files of one name get "talk (2).mp4": each card, control and result then has its own name.
+            taken = {f["name"] for f in self._state["files"]}
+            stem, suffix = Path(name).stem, Path(name).suffix
+            number = 2
+            while name in taken:
+                name, number = f"{stem} ({number}){suffix}", number + 1
+            entry = {"id": file_id or new_id("f"), "name": name, "path": path, "size": size, "source": source,
+                     "probe": probe, "last_options": None, "added": time.time()}
             self._state["files"].append(entry)
             self._save()
         return copy.deepcopy(entry)
@@ -107,10 +125,11 @@ class Session:
                     entry["last_options"] = options
             self._save()
 
-    def add_job(self, *, file_id: str, request: str, options: dict, understood: str, job_id: str) -> dict:
+    def add_job(self, *, file_id: str, request: str, options: dict, understood: str, job_id: str,
+                outputs: list[str] = ()) -> dict:
         job = {"id": job_id, "file_id": file_id, "request": request, "options": options,
                "understood": understood, "status": "queued", "progress": 0.0, "message": "",
-               "results": [], "created": time.time()}
+               "results": [], "outputs": list(outputs), "created": time.time()}
         with self._lock:
             self._state["jobs"].append(job)
             self._save()

@@ -29,8 +29,30 @@ def emit(event: dict) -> None:
     sys.stdout.flush()
 
 
+# Results a browser's <audio> cannot decode: the lossless file stays the download, and the
+# player gets a stereo Opus preview made from it through the same pipeline.
+NEEDS_PREVIEW = frozenset({"ac3", "eac3", "mka"})
+
+
 def waveform_name(output: Path) -> str:
     return f".{output.name}.waveform.png"
+
+
+def preview_name(output: Path) -> str:
+    return f".{output.name}.preview.opus"
+
+
+def make_preview(output: Path) -> str | None:
+    """A browser-playable copy of ``output`` when the browser cannot play it; its name, or None."""
+    if output.suffix.lower().lstrip(".") not in NEEDS_PREVIEW:
+        return None
+    from ..api import run_spec
+    from ..jobspec import JobSpec
+
+    target = output.parent / preview_name(output)
+    run_spec(JobSpec.build(str(output), output=str(target), format="opus", channels=2, bitrate="96k",
+                           overwrite=True))
+    return target.name
 
 
 def run(request: dict) -> None:
@@ -65,6 +87,11 @@ def run(request: dict) -> None:
         except Exception as exc:  # noqa: BLE001 - a missing picture must not fail a verified extraction
             entry["waveform"] = None
             entry["notes"] = list(entry.get("notes", [])) + [f"no waveform picture: {exc}"]
+        try:
+            entry["preview"] = make_preview(result.output)
+        except Exception as exc:  # noqa: BLE001 - the verified result stands; only the player is missing
+            entry["preview"] = None
+            entry["notes"] = list(entry.get("notes", [])) + [f"no preview for the browser's player: {exc}"]
         described.append(entry)
     emit({"event": "done", "results": described})
 

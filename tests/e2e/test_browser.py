@@ -8,70 +8,13 @@ in the test's output folder, to look at.
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-import sys
-from importlib.util import find_spec
 from pathlib import Path
 
-import pytest
+from playwright.sync_api import expect
 
 from fixtures.generate import Tone, Video, decode_track, dominant_freq, make_media
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-TOKEN = "browser-test-token-42"
 RESULT_TIMEOUT = 90_000  # ms; a 3 s MP3 encode takes well under a second, but CI machines are shared
-
-if not Path(CHROMIUM).exists():
-    pytest.skip("the chromium package is not installed (see .ci/apt-packages)", allow_module_level=True)
-if find_spec("playwright") is None:
-    pytest.skip("Playwright for Python is not installed (the dev extra has it)", allow_module_level=True)
-if find_spec("extractor.words") is None:
-    pytest.skip("extractor.words (the request interpreter) is not in this checkout yet", allow_module_level=True)
-
-from playwright.sync_api import expect, sync_playwright
-
-
-@pytest.fixture
-def server(tmp_path):
-    """`vax serve` on a free loopback port, as a user starts it: yields the URL it printed."""
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT_ROOT), env.get("PYTHONPATH")]))
-    process = subprocess.Popen(
-        [sys.executable, "-c", "from extractor.cli import main; main()", "serve", "--port", "0",
-         "--workspace", str(tmp_path / "workspace"), "--token", TOKEN],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path)
-    url = None
-    for line in process.stdout:
-        if "open http" in line:
-            url = line.split("open ", 1)[1].strip()
-            break
-    if url is None:
-        process.kill()
-        pytest.fail(f"vax serve did not start: {process.stderr.read()}")
-    yield url
-    process.terminate()
-    try:
-        process.wait(10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-
-
-@pytest.fixture
-def page(tmp_path):
-    with sync_playwright() as driver:
-        browser = driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        context = browser.new_context(accept_downloads=True, viewport={"width": 1100, "height": 900})
-        tab = context.new_page()
-        problems = []
-        tab.on("pageerror", lambda error: problems.append(str(error)))
-        yield tab
-        browser.close()
-        assert not problems, f"JavaScript errors on the page: {problems}"
 
 
 def phone_video(folder: Path) -> Path:
@@ -97,16 +40,15 @@ def audio_facts(path: Path) -> tuple[str, float, float]:
     return codec, samples.shape[1] / rate, dominant_freq(samples, rate)
 
 
-def test_drop_a_video_ask_for_mp3_download_refine(server, page, tmp_path):
-    shots = tmp_path / "screenshots"
-    shots.mkdir()
+def test_drop_a_video_ask_for_mp3_download_refine(server, page, tmp_path, shots):
     downloads = tmp_path / "downloads"
     downloads.mkdir()
     video = phone_video(tmp_path)
 
-    page.goto(server)
+    page.goto(server.url)
     expect(page.get_by_role("heading", name="Add videos")).to_be_visible()
-    assert "token=" not in page.url  # the token moved into a cookie
+    assert "token=" not in page.url  # the page keeps the token itself
+    assert page.context.cookies() == []  # and never in a cookie, which every port of 127.0.0.1 would get
     page.screenshot(path=shots / "empty.png", full_page=True)
     assert_every_control_is_labelled(page)
 
@@ -120,7 +62,7 @@ def test_drop_a_video_ask_for_mp3_download_refine(server, page, tmp_path):
     expect(request).to_be_focused()
     request.fill("just the audio as mp3 please")
     expect(card.locator(".understood")).to_contain_text("mp3", ignore_case=True, timeout=10_000)
-    expect(card.locator(".preview")).to_contain_text("phone video.mp3")
+    expect(card.locator(".preview")).to_contain_text("Will be saved as: phone video.mp3")
     page.keyboard.press("Enter")
 
     results = card.locator(".result")
@@ -130,6 +72,10 @@ def test_drop_a_video_ask_for_mp3_download_refine(server, page, tmp_path):
     assert results.first.locator("img.wave").evaluate("img => img.naturalWidth") > 0
     expect(results.first.locator("audio")).to_have_count(1)
     expect(results.first).to_contain_text("Re-encoded")
+    expect(results.first.locator(".plain")).to_contain_text("Converted to MP3")
+    expect(results.first.locator("dl.facts")).not_to_be_visible()  # the details wait behind a toggle
+    results.first.get_by_text("Details").click()
+    expect(results.first.locator("dl.facts")).to_be_visible()
     page.screenshot(path=shots / "result.png", full_page=True)
 
     first = download(page, results.first.get_by_role("link", name="Download phone video.mp3"), downloads)
@@ -140,16 +86,16 @@ def test_drop_a_video_ask_for_mp3_download_refine(server, page, tmp_path):
     # Refine: the follow-up builds on the last job of this file.
     request.fill("now only the first second")
     expect(card.locator(".understood")).not_to_be_empty(timeout=10_000)
-    card.get_by_role("button", name="Run").click()
+    card.get_by_role("button", name="Run the request for phone video.mp4").click()
     expect(results).to_have_count(2, timeout=RESULT_TIMEOUT)
-    second = download(page, results.first.get_by_role("link", name="Download phone video.mp3"), downloads / "2")
+    second = download(page, results.first.get_by_role("link", name="Download phone video, first 1 s.mp3"), downloads)
     codec, duration, freq = audio_facts(second)
     assert codec.startswith("mp3") and abs(duration - 1.0) < 0.06 and abs(freq - 440) < 5
 
     request.fill("as flac instead")
     page.keyboard.press("Enter")
     expect(results).to_have_count(3, timeout=RESULT_TIMEOUT)
-    third = download(page, results.first.get_by_role("link", name="Download phone video.flac"), downloads)
+    third = download(page, results.first.get_by_role("link", name="Download phone video, first 1 s.flac"), downloads)
     codec, duration, freq = audio_facts(third)
     assert codec == "flac" and abs(duration - 1.0) < 0.06 and abs(freq - 440) < 5
     page.screenshot(path=shots / "refined.png", full_page=True)
@@ -162,21 +108,22 @@ def test_drop_a_video_ask_for_mp3_download_refine(server, page, tmp_path):
 def test_remove_one_file_with_the_keyboard(server, page, tmp_path):
     video = phone_video(tmp_path)
     before = video.read_bytes()
-    page.goto(server)
+    page.goto(server.url)
     for _ in range(2):  # the same file twice, as two cards
         page.get_by_label("Or add a file already on this computer").fill(str(video))
         page.keyboard.press("Enter")
     cards = page.locator("article.file")
     expect(cards).to_have_count(2, timeout=30_000)
+    expect(cards.first.locator("h3")).to_have_text("phone video (2).mp4")  # one name per card
     assert_every_control_is_labelled(page)
     page.on("dialog", lambda dialog: dialog.accept())
-    remove = cards.first.get_by_role("button", name="Remove phone video.mp4 from the session")
+    remove = cards.first.get_by_role("button", name="Remove phone video (2).mp4 from the session")
     expect(remove).to_have_text("Remove")
     remove.focus()
     page.keyboard.press("Enter")
     expect(cards).to_have_count(1)
-    expect(page.locator("#status-line")).to_contain_text("Removed phone video.mp4")
     expect(cards.first.get_by_label("What do you want from phone video.mp4?")).to_be_focused()
+    expect(page.locator("#status-line")).to_contain_text("Removed phone video (2).mp4")
     page.reload()
     expect(cards).to_have_count(1)
     cards.first.get_by_role("button", name="Remove phone video.mp4 from the session").click()
@@ -193,6 +140,9 @@ def assert_every_control_is_labelled(page) -> None:
             return !(label && label.trim());
         }).map(el => el.outerHTML)""")
     assert unlabelled == []
+    names = page.evaluate("""() => [...document.querySelectorAll('button, a[href], input:not([hidden])')]
+        .map(el => el.getAttribute('aria-label') || (el.labels && el.labels.length ? el.labels[0].textContent : el.textContent.trim()))""")
+    assert len(names) == len(set(names)), f"controls share a name: {sorted(names)}"
     # Keyboard: Tab reaches the file chooser button, the path field and the cloud switch.
     reached = []
     for _ in range(12):

@@ -1,8 +1,10 @@
 // The vax page: add files, preview and run requests, follow jobs live, show results.
 // Plain DOM code, no framework and no network assets: the page must work offline.
+// connection.js (token, api, events) and results.js (result cards) load before this file.
 "use strict";
 
 const state = { files: new Map(), jobs: new Map(), limits: null, interpreter: true };
+const FINISHED = ["done", "failed", "cancelled", "interrupted"];
 const $ = (selector, root = document) => root.querySelector(selector);
 
 function el(tag, attrs = {}, ...children) {
@@ -20,18 +22,11 @@ function el(tag, attrs = {}, ...children) {
   return node;
 }
 
-async function api(path, options = {}) {
-  const init = { method: options.method || "GET", headers: {} };
-  if (options.body !== undefined) {
-    init.method = options.method || "POST";
-    init.headers["Content-Type"] = "application/json";
-    init.body = JSON.stringify(options.body);
-  }
-  const response = await fetch(path, init);
-  let data = null;
-  try { data = await response.json(); } catch (error) { data = { message: response.statusText }; }
-  if (!response.ok) throw new Error(data.message || `the server answered ${response.status}`);
-  return data;
+// Screen readers hear job completions and failures through one polite live region.
+function announce(text) {
+  const region = $("#announcer");
+  region.textContent = "";
+  setTimeout(() => { region.textContent = text; }, 50);
 }
 
 function humanSize(bytes) {
@@ -54,12 +49,25 @@ function setupAdding() {
   const input = $("#file-input"), drop = $("#drop");
   $("#choose").addEventListener("click", () => input.click());
   input.addEventListener("change", () => { addFiles([...input.files]); input.value = ""; });
-  drop.addEventListener("dragover", (event) => { event.preventDefault(); drop.classList.add("over"); });
-  drop.addEventListener("dragleave", () => drop.classList.remove("over"));
-  drop.addEventListener("drop", (event) => {
-    event.preventDefault(); drop.classList.remove("over");
-    addFiles([...event.dataTransfer.files]);
+  // A file dropped anywhere on the page is added: a browser would otherwise open it in place
+  // of the page and the session's view would be gone.
+  const carriesFiles = (event) => event.dataTransfer && [...event.dataTransfer.types].includes("Files");
+  window.addEventListener("dragover", (event) => {
+    if (!carriesFiles(event)) return;
+    event.preventDefault();
+    event.dataTransfer.dropEffect = connection.locked ? "none" : "copy";
+    document.body.classList.add("dragging");
   });
+  window.addEventListener("dragleave", (event) => { if (!event.relatedTarget) document.body.classList.remove("dragging"); });
+  window.addEventListener("drop", (event) => {
+    if (!carriesFiles(event)) return;
+    event.preventDefault();
+    document.body.classList.remove("dragging");
+    if (!connection.locked) addFiles([...event.dataTransfer.files]);
+  });
+  drop.addEventListener("dragover", () => drop.classList.add("over"));
+  drop.addEventListener("dragleave", () => drop.classList.remove("over"));
+  drop.addEventListener("drop", () => drop.classList.remove("over"));
   $("#path-form").addEventListener("submit", async (event) => {
     event.preventDefault();
     const field = $("#path-input");
@@ -77,19 +85,36 @@ function addFiles(files) {
   for (const file of files) upload(file);
 }
 
+// A failed upload keeps its row (with the reason) until the user dismisses it.
+const failedUploads = new Map();  // name -> how many uploads of it failed: each Dismiss has its own name
+
+function failUpload(row, file, text) {
+  row.className = "failed";
+  const count = (failedUploads.get(file.name) || 0) + 1;
+  failedUploads.set(file.name, count);
+  const label = `Dismiss the failed upload of ${file.name}${count > 1 ? ` (${count})` : ""}`;
+  const dismiss = el("button", { type: "button", class: "dismiss", "aria-label": label }, "Dismiss");
+  dismiss.addEventListener("click", () => {
+    const next = row.nextElementSibling || row.previousElementSibling;
+    row.remove();
+    (next ? $("button", next) || $("#choose") : $("#choose")).focus();
+  });
+  row.replaceChildren(el("span", { class: "reason", text }), dismiss);
+  announce(`Upload failed: ${text}`);
+}
+
 async function upload(file) {
-  const row = el("li", {}, el("span", { text: file.name }));
+  const row = el("li", {}, el("span", { class: "upload-name", text: file.name }));
   $("#uploads").append(row);
   try {  // refuse too-large or non-media files before sending a byte
     await api("/api/upload/check", { body: { name: file.name, size: file.size } });
-  } catch (error) {
-    row.className = "failed"; row.textContent = error.message; return;
-  }
+  } catch (error) { failUpload(row, file, error.message); return; }
   const bar = el("progress", { max: 1, value: 0, "aria-label": `Upload of ${file.name}` });
   const percent = el("span", { text: "0%" });
   row.append(bar, percent);
   const request = new XMLHttpRequest();
   request.open("POST", "/api/upload");
+  request.setRequestHeader("X-Vax-Token", connection.token || "");
   request.setRequestHeader("X-File-Name", encodeURIComponent(file.name));
   request.upload.addEventListener("progress", (event) => {
     if (!event.lengthComputable) return;
@@ -99,30 +124,33 @@ async function upload(file) {
   request.addEventListener("load", () => {
     let data = {};
     try { data = JSON.parse(request.responseText); } catch (error) { data = { message: request.statusText }; }
-    if (request.status === 200) { row.remove(); addFileCard(data, true); }
-    else { row.className = "failed"; row.textContent = data.message || `upload failed (${request.status})`; }
+    if (request.status === 200) { row.remove(); addFileCard(data, true); announce(`${data.name} added`); }
+    else failUpload(row, file, data.message || `the upload failed (the server answered ${request.status})`);
   });
-  request.addEventListener("error", () => {
-    row.className = "failed"; row.textContent = `${file.name}: the upload was interrupted`;
-  });
+  request.addEventListener("error", () => failUpload(row, file, `${file.name}: the upload was interrupted`));
   request.send(file);
 }
 
 // -- files ----------------------------------------------------------------------------------
 function addFileCard(file, focus = false) {
+  const existing = document.getElementById(`file-${file.id}`);
+  if (existing) {  // the session's event stream was quicker than the upload's own answer
+    if (focus) $(".request input", existing).focus();
+    return existing;
+  }
   state.files.set(file.id, file);
   $("#empty").hidden = true;
   const probe = file.probe || {};
   const tracks = probe.audio || [];
   const requestId = `request-${file.id}`;
-  const preview = el("div", { class: "preview", "aria-live": "polite" });
+  const preview = el("div", { class: "preview" });
   const field = el("input", { type: "text", id: requestId, autocomplete: "off",
     placeholder: "e.g. just the audio as mp3 please" });
-  const runButton = el("button", { type: "submit", class: "primary" }, "Run");
+  const runButton = el("button", { type: "submit", class: "primary", "aria-label": `Run the request for ${file.name}` }, "Run");
   const form = el("form", { class: "request" },
     el("label", { for: requestId }, `What do you want from ${file.name}?`),
     el("div", { class: "row" }, field, runButton), preview);
-  const answer = el("div", { class: "answer", "aria-live": "polite" });
+  const answer = el("div", { class: "answer" });
   const jobs = el("ol", { class: "jobs", "aria-label": `Results for ${file.name}` });
   const video = (probe.video || []).map((v) => `${v.width}×${v.height} ${v.codec}`).join(", ");
   const removeButton = el("button", { type: "button", class: "danger remove",
@@ -143,31 +171,40 @@ function addFileCard(file, focus = false) {
     clearTimeout(timer);
     timer = setTimeout(() => showPreview(file.id, field.value, preview), 300);
   });
-  form.addEventListener("submit", async (event) => {
+  form.addEventListener("submit", (event) => {
     event.preventDefault();
     clearTimeout(timer);
-    const text = field.value.trim();
-    if (!text) { preview.replaceChildren(el("p", { class: "problem", text: "Type what you want first." })); return; }
-    runButton.disabled = true;
-    try {
-      const reply = await api("/api/run", { body: { file_id: file.id, text } });
-      preview.replaceChildren();
-      if (reply.kind === "answer") {
-        answer.textContent = reply.answer;
-        if (reply.interpretation.intent === "probe") highlightTracks(card);
-      } else {
-        answer.textContent = "";
-        for (const job of reply.jobs) showJob(job);
-        field.value = "";
-        field.placeholder = "Refine it: e.g. now only the first minute, as flac instead, do the same for all";
-      }
-    } catch (error) {
-      preview.replaceChildren(el("p", { class: "problem", text: error.message }));
-    } finally { runButton.disabled = false; }
+    runRequest(file, field, { preview, answer, runButton, card });
   });
   removeButton.addEventListener("click", () => removeFile(file, card, removeButton));
+  for (const job of state.jobs.values()) if (job.file_id === file.id) showJob(job);
   if (focus) field.focus();
   return card;
+}
+
+async function runRequest(file, field, { preview, answer, runButton, card }) {
+  const text = field.value.trim();
+  if (!text) { preview.replaceChildren(el("p", { class: "problem", text: "Type what you want first." })); return; }
+  runButton.disabled = true;
+  try {
+    const reply = await api("/api/run", { body: { file_id: file.id, text } });
+    preview.replaceChildren();
+    if (reply.kind === "answer") {
+      answer.textContent = reply.answer;
+      if (reply.interpretation.intent === "probe") highlightTracks(card);
+      if (reply.interpretation.intent === "start_over") field.value = "";
+    } else {
+      const skipped = (reply.skipped || []).map((s) => `Skipped ${s.name}: ${s.reason}`);
+      answer.textContent = skipped.join("\n");
+      for (const job of reply.jobs) showJob(job);
+      announce(`Started ${reply.jobs.length === 1 ? "a job" : `${reply.jobs.length} jobs`}` +
+        (skipped.length ? `; skipped ${skipped.length} file${skipped.length === 1 ? "" : "s"}` : ""));
+      field.value = "";
+      field.placeholder = "Refine it: e.g. now only the first minute, as flac instead, do the same for all, start over";
+    }
+  } catch (error) {
+    preview.replaceChildren(el("p", { class: "problem", text: error.message }));
+  } finally { runButton.disabled = false; }
 }
 
 async function removeFile(file, card, button) {
@@ -183,16 +220,31 @@ async function removeFile(file, card, button) {
     $("#status-line").textContent = error.message;
     return;
   }
-  // Keyboard users lose the button they pressed: move focus to the next card, or the section heading.
+  dropFileCard(file.id, true);
+  $("#status-line").textContent = `Removed ${file.name} from the session.`;
+}
+
+// A card goes (removed here or in another tab); keyboard focus moves on if it was inside.
+function dropFileCard(fileId, moveFocus) {
+  const card = document.getElementById(`file-${fileId}`);
+  if (!card) return;
+  const hadFocus = moveFocus || card.contains(document.activeElement);
   const next = card.nextElementSibling || card.previousElementSibling;
   card.remove();
-  state.files.delete(file.id);
-  for (const [id, job] of state.jobs) if (job.file_id === file.id) state.jobs.delete(id);
+  state.files.delete(fileId);
+  for (const [id, job] of state.jobs) if (job.file_id === fileId) state.jobs.delete(id);
   $("#empty").hidden = state.files.size > 0;
+  if (!hadFocus) return;
   const target = next ? $(".request input", next) : $("#files-title");
   if (!next) target.setAttribute("tabindex", "-1");
   target.focus();
-  $("#status-line").textContent = `Removed ${file.name} from the session.`;
+}
+
+// The session's files as the server has them now: cards added or removed to match.
+function syncFiles(files) {
+  const ids = new Set(files.map((f) => f.id));
+  for (const id of [...state.files.keys()]) if (!ids.has(id)) dropFileCard(id, false);
+  for (const file of files) if (!state.files.has(file.id)) addFileCard(file);
 }
 
 function containerName(file) {
@@ -204,16 +256,17 @@ function containerName(file) {
 function tracksTable(file, tracks) {
   if (!tracks.length) return el("p", { class: "problem", text: "This file has no audio track." });
   const head = ["#", "Codec", "Language", "Title", "Channels", "Duration", "Starts at"];
+  const cell = (index, text) => el("td", { "data-label": head[index], text });
   return el("table", { class: "tracks" },
     el("caption", { text: `Audio tracks (${tracks.length})` }),
     el("thead", {}, el("tr", {}, head.map((name) => el("th", { scope: "col", text: name })))),
     el("tbody", {}, tracks.map((t) => el("tr", {},
-      el("td", { text: t.number + (t.default ? " (default)" : "") }),
-      el("td", { text: `${t.codec}${t.decodable ? "" : " (no local decoder)"}` }),
-      el("td", { text: t.language || "—" }), el("td", { text: t.title || "—" }),
-      el("td", { text: `${t.channels} (${t.layout || "?"}), ${t.sample_rate} Hz` }),
-      el("td", { text: seconds(t.duration) }),
-      el("td", { text: t.offset ? `${t.offset > 0 ? "+" : ""}${t.offset.toFixed(3)} s after the video` : "with the video" })))));
+      cell(0, t.number + (t.default ? " (default)" : "")),
+      cell(1, `${t.codec}${t.decodable ? "" : " (no local decoder)"}`),
+      cell(2, t.language || "—"), cell(3, t.title || "—"),
+      cell(4, `${t.channels} (${t.layout || "?"}), ${t.sample_rate} Hz`),
+      cell(5, seconds(t.duration)),
+      cell(6, t.offset ? `${t.offset > 0 ? "+" : ""}${t.offset.toFixed(3)} s after the video` : "with the video")))));
 }
 
 function highlightTracks(card) {
@@ -230,10 +283,13 @@ async function showPreview(fileId, text, box) {
   try {
     const found = await api("/api/interpret", { body: { file_id: fileId, text } });
     const parts = [el("p", { class: "understood", text: found.understood })];
-    if (found.outputs && found.outputs.length) parts.push(el("p", { class: "hint", text: `Output: ${found.outputs.join(", ")}` }));
-    if (found.targets) parts.push(el("p", { class: "hint", text: found.targets.length ? `Files: ${found.targets.join(", ")}` : "There are no other files yet." }));
+    if (found.outputs && found.outputs.length) parts.push(el("p", { class: "hint", text: `Will be saved as: ${found.outputs.join(", ")}` }));
+    if (found.targets) {
+      parts.push(el("p", { class: "hint", text: found.targets.length ? `Runs on: ${found.targets.join(", ")}` : "It fits no other file yet." }));
+      for (const skip of found.skipped || []) parts.push(el("p", { class: "hint", text: `Skips ${skip.name}: ${skip.reason}` }));
+    }
     if (found.unknown.length) {
-      parts.push(el("p", { class: "unknown", text: `I did not understand: ${found.unknown.map((u) => `“${u}”`).join(", ")}. Edit the request, or run it without that.` }));
+      parts.push(el("p", { class: "unknown", text: `I did not understand ${found.unknown.map((u) => `“${u}”`).join(", ")}, so this will not run: change or remove ${found.unknown.length === 1 ? "that part" : "those parts"}.` }));
     }
     if (found.problem) parts.push(el("p", { class: "problem", text: found.problem }));
     box.replaceChildren(...parts);
@@ -242,9 +298,18 @@ async function showPreview(fileId, text, box) {
   }
 }
 
-// -- jobs and results -----------------------------------------------------------------------
+// -- jobs -----------------------------------------------------------------------------------
+const STATUS_WORDS = { queued: "waiting", running: "working", done: "done", failed: "failed", cancelled: "cancelled", interrupted: "interrupted" };
+
+function jobName(job) {
+  return (job.outputs && job.outputs.length) ? job.outputs.join(", ") : `“${job.request}”`;
+}
+
 function showJob(job) {
+  const before = state.jobs.get(job.id);
+  job.seenAt = Date.now();
   state.jobs.set(job.id, job);
+  if (before && before.status !== job.status && FINISHED.includes(job.status)) announceJob(job);
   const card = document.getElementById(`file-${job.file_id}`);
   if (!card) return;
   let item = document.getElementById(`job-${job.id}`);
@@ -252,73 +317,41 @@ function showJob(job) {
     item = el("li", { class: "job", id: `job-${job.id}` });
     $(".jobs", card).prepend(item);
   }
-  const finished = ["done", "failed", "cancelled", "interrupted"].includes(job.status);
-  const label = { queued: "waiting", running: "working", done: "done", failed: "failed", cancelled: "cancelled", interrupted: "interrupted" }[job.status] || job.status;
   const parts = [
     el("div", { class: "job-head" }, el("p", { class: "job-request", text: `“${job.request}”` }),
-      el("span", { class: `status ${job.status}`, text: label })),
+      el("span", { class: `status ${job.status}`, text: STATUS_WORDS[job.status] || job.status })),
     el("p", { class: "job-understood", text: job.understood }),
   ];
-  if (!finished) {
+  if (!FINISHED.includes(job.status)) {
     const fraction = Math.max(0, Math.min(1, job.progress || 0));
     parts.push(el("div", { class: "progress-row" },
-      el("progress", { max: 1, value: fraction, "aria-label": `Progress of “${job.request}”` }),
+      el("progress", { max: 1, value: fraction, "aria-label": `Progress of ${jobName(job)}` }),
       el("span", { text: `${Math.floor(fraction * 100)}%` }),
-      el("button", { type: "button", class: "cancel", onclick: () => cancelJob(job.id) }, "Cancel")));
+      el("button", { type: "button", class: "cancel", "aria-label": `Cancel ${jobName(job)}`, onclick: () => cancelJob(job.id) }, "Cancel")));
   }
   if (job.message) parts.push(el("p", { class: `job-message ${job.status === "done" ? "" : "bad"}`, text: job.message }));
   for (const result of job.results || []) parts.push(resultCard(job, result));
+  const focused = item.contains(document.activeElement) ? document.activeElement.getAttribute("aria-label") : null;
   item.replaceChildren(...parts);
+  if (focused) { const again = [...item.querySelectorAll("[aria-label]")].find((n) => n.getAttribute("aria-label") === focused); if (again) again.focus(); }
 }
 
-function resultCard(job, result) {
-  const base = `/api/outputs/${job.id}/${encodeURIComponent(result.name)}`;
-  const v = result.verification || {};
-  const plan = result.plan || {};
-  const facts = [
-    ["Format", result.format_label || result.format],
-    ["Codec", `${v.codec}, ${v.sample_rate} Hz, ${v.channels === 1 ? "mono" : v.channels === 2 ? "stereo" : `${v.channels} channels`}` +
-      (plan.bitrate ? `, ${Math.round(plan.bitrate / 1000)} kb/s` : "")],
-    ["Duration", seconds(v.duration) + (v.start_offset ? ` (starts ${v.start_offset.toFixed(3)} s late, as in the video)` : "")],
-    ["Size", humanSize(v.size || 0)],
-    ["Verified", verifiedText(v)],
-  ];
-  const loudness = Object.entries(v).find(([key, value]) => /loud|lufs/i.test(key) && typeof value === "number");
-  if (loudness) facts.push(["Loudness", `${loudness[1].toFixed(1)} LUFS`]);
-  facts.push(["From", `track ${plan.track} of the video, ${result.backend} engine`]);
-  const lossless = result.lossless_copy;
-  const badge = lossless ? "Lossless copy: not re-encoded" : result.mode === "copy" ? "Copied (not sample-exact)" : "Re-encoded";
-  return el("div", { class: "result" },
-    el("div", { class: "result-head" }, el("span", { class: "result-name", text: result.name }),
-      el("span", { class: `badge ${lossless ? "lossless" : "reencoded"}`, text: badge })),
-    result.waveform ? el("img", { class: "wave", src: `/api/outputs/${job.id}/${encodeURIComponent(result.waveform)}`,
-      alt: `Waveform of ${result.name}` }) : null,
-    el("audio", { controls: true, preload: "metadata", src: base, "aria-label": `Listen to ${result.name}` }),
-    el("dl", { class: "facts" }, facts.map(([name, value]) => [el("dt", { text: name }), el("dd", { text: value })])),
-    (result.notes || []).length ? el("ul", { class: "notes" }, result.notes.map((n) => el("li", { text: n }))) : null,
-    el("a", { class: "button primary download", href: `${base}?download=1`, download: result.name }, `Download ${result.name}`));
-}
-
-function verifiedText(v) {
-  const parts = ["decoded to the end"];
-  if (v.difference !== null && v.difference !== undefined) {
-    parts.push(`duration within ${Math.abs(v.difference).toFixed(3)} s of the plan (allowed ${v.tolerance.toFixed(3)} s)`);
+function announceJob(job) {
+  const file = state.files.get(job.file_id);
+  const where = file ? ` for ${file.name}` : "";
+  if (job.status === "done") {
+    const names = (job.results || []).map((r) => r.name).join(", ");
+    announce(`Done${where}: ${names || "finished"} is ready.`);
+  } else {
+    announce(`${STATUS_WORDS[job.status][0].toUpperCase()}${STATUS_WORDS[job.status].slice(1)}${where}: ${job.message || jobName(job)}`);
   }
-  if (v.peak_dbfs !== null && v.peak_dbfs !== undefined) parts.push(`peak ${v.peak_dbfs.toFixed(1)} dBFS`);
-  parts.push(`${v.samples} samples`);
-  return parts.join("; ");
 }
 
 async function cancelJob(jobId) {
   try {
-    const reply = await api(`/api/jobs/${jobId}/cancel`, { body: {} });
+    const reply = await api(`/api/jobs/${encodeURIComponent(jobId)}/cancel`, { body: {} });
     if (reply.job) showJob(reply.job);
   } catch (error) { $("#status-line").textContent = error.message; }
-}
-
-function listen() {
-  const events = new EventSource("/api/events");
-  events.addEventListener("job", (event) => showJob(JSON.parse(event.data)));
 }
 
 // -- settings -------------------------------------------------------------------------------
@@ -335,11 +368,14 @@ function setupSettings(settings, cloudAvailable) {
   showCredits(cloudAvailable);
   $("#clear").addEventListener("click", async () => {
     if (!window.confirm("Delete every uploaded copy and result in the workspace, and forget these files?")) return;
-    await api("/api/session", { method: "DELETE" });
-    state.files.clear(); state.jobs.clear();
-    $("#files").replaceChildren(); $("#uploads").replaceChildren();
-    $("#empty").hidden = false;
+    try { await api("/api/session", { method: "DELETE" }); } catch (error) { $("#status-line").textContent = error.message; return; }
+    syncFiles([]);
+    state.jobs.clear();
+    $("#uploads").replaceChildren();
   });
+  connection.handlers.settings = (saved) => {
+    if (cloud.checked !== !!saved.cloud) { cloud.checked = !!saved.cloud; showCredits(cloudAvailable); }
+  };
 }
 
 async function showCredits(cloudAvailable) {
@@ -350,21 +386,34 @@ async function showCredits(cloudAvailable) {
   try { box.textContent = (await api("/api/credits")).credits; } catch (error) { box.textContent = error.message; }
 }
 
+// After a lost connection: the session as it is now (jobs cut by a restart say "interrupted").
+async function refresh() {
+  const snapshot = await api("/api/state");
+  syncFiles(snapshot.files);
+  for (const job of snapshot.jobs) showJob(job);
+}
+
 async function start() {
-  if (location.search.includes("token=")) history.replaceState(null, "", location.pathname);
   setupAdding();
+  if (!takeToken()) {
+    showLocked("This page needs the link that vax serve printed when it started: it carries the page's key.");
+    return;
+  }
   try {
     const snapshot = await api("/api/state");
     state.limits = snapshot.limits;
     state.interpreter = snapshot.interpreter;
-    for (const file of snapshot.files) addFileCard(file);
-    for (const job of snapshot.jobs) showJob(job);
+    for (const job of snapshot.jobs) state.jobs.set(job.id, job);
+    for (const file of [...snapshot.files]) addFileCard(file);
     setupSettings(snapshot.settings, snapshot.cloud_available);
     $("#status-line").textContent = `Workspace: ${snapshot.workspace}. Outputs stay in the workspace until you clear the session.`;
-    listen();
   } catch (error) {
-    $("#add-error").textContent = error.message;
+    if (!connection.locked) $("#add-error").textContent = error.message;
+    if (connection.locked) return;
   }
+  connection.handlers.job = showJob;
+  connection.handlers.files = syncFiles;
+  listen(refresh);
 }
 
 start();
