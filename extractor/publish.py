@@ -71,9 +71,9 @@ def critical():
 def interrupt(error: BaseException, frame=None) -> None:
     """For signal handlers: raise ``error`` now, or once it is safe. Not inside a critical
     section (it waits for the end of it), and not while ``frame`` (the code the signal
-    landed in) is inside the import system (the first job imports PyAV): an exception raised
-    there leaves an import half done, which fails later in odd ways. Then the stop is looked
-    at again every 10 ms (SIGALRM) until the import is over."""
+    landed in) is inside the import system (the first job imports PyAV: an exception there
+    leaves an import half done, which fails later in odd ways) or inside ``Thread.join`` (see
+    ``_THREADING``). Then the stop is looked at again every 10 ms (SIGALRM) until it is over."""
     global _deferred
     if _critical:
         _deferred = _deferred or error
@@ -86,12 +86,18 @@ def interrupt(error: BaseException, frame=None) -> None:
 
 
 _IMPORTS = "<frozen importlib"
+# Thread.join interrupted between taking and releasing the thread's lock marks the thread
+# stopped while it still runs (or leaves the lock taken, and the next join hangs): an engine
+# then closed its file under its writer thread (SIGSEGV in libsndfile) about once in 200 stops.
+_THREADING = os.path.join(os.path.dirname(contextlib.__file__), "threading.py")
+_JOIN = frozenset({"join", "_wait_for_tstate_lock"})
 RETRY_EVERY = 0.01  # seconds
 
 
 def _in_machinery(frame) -> bool:
     while frame is not None:
-        if frame.f_code.co_filename.startswith(_IMPORTS):
+        code = frame.f_code
+        if code.co_filename.startswith(_IMPORTS) or (code.co_filename == _THREADING and code.co_name in _JOIN):
             return True
         frame = frame.f_back
     return False
