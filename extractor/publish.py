@@ -68,12 +68,58 @@ def critical():
             raise error
 
 
-def interrupt(error: BaseException) -> None:
-    """For signal handlers: raise ``error`` now, or at the end of the critical section running."""
+def interrupt(error: BaseException, frame=None) -> None:
+    """For signal handlers: raise ``error`` now, or once it is safe. Not inside a critical
+    section (it waits for the end of it), and not while ``frame`` (the code the signal
+    landed in) is inside the import system (the first job imports PyAV: an exception there
+    leaves an import half done, which fails later in odd ways) or inside ``Thread.join`` (see
+    ``_THREADING``). Then the stop is looked at again every 10 ms (SIGALRM) until it is over."""
     global _deferred
     if _critical:
         _deferred = _deferred or error
         return
+    if _in_machinery(frame):
+        _deferred = _deferred or error
+        _retry_soon()
+        return
+    raise error
+
+
+_IMPORTS = "<frozen importlib"
+# Thread.join interrupted between taking and releasing the thread's lock marks the thread
+# stopped while it still runs (or leaves the lock taken, and the next join hangs): an engine
+# then closed its file under its writer thread (SIGSEGV in libsndfile) about once in 200 stops.
+_THREADING = os.path.join(os.path.dirname(contextlib.__file__), "threading.py")
+_JOIN = frozenset({"join", "_wait_for_tstate_lock"})
+RETRY_EVERY = 0.01  # seconds
+
+
+def _in_machinery(frame) -> bool:
+    while frame is not None:
+        code = frame.f_code
+        if code.co_filename.startswith(_IMPORTS) or (code.co_filename == _THREADING and code.co_name in _JOIN):
+            return True
+        frame = frame.f_back
+    return False
+
+
+def _retry_soon() -> None:
+    import signal
+    import threading
+
+    if hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGALRM, _on_retry)
+        signal.setitimer(signal.ITIMER_REAL, RETRY_EVERY)
+
+
+def _on_retry(signum, frame) -> None:
+    global _deferred
+    if _deferred is None or _critical:
+        return  # delivered meanwhile, or the critical section will deliver it
+    if _in_machinery(frame):
+        _retry_soon()
+        return
+    error, _deferred = _deferred, None
     raise error
 
 

@@ -73,7 +73,7 @@ def _stop_worker(signum, frame) -> None:
     # Unwind through the job's finally blocks, which remove its temporary file; but once the
     # output is published, let the job finish recording it (a few lines) so it gets reported.
     if _busy and not _published():
-        interrupt(Interrupted())  # at once, or at the end of a publish or cleanup under way
+        interrupt(Interrupted(), frame)  # at once, or once a publish, cleanup or import is over
 
 
 _writing: tuple[Path, tuple | None] | None = None  # the output being made, and its state before

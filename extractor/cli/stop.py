@@ -26,59 +26,28 @@ def _on_terminate(signum, frame):  # pragma: no cover - exercised through subpro
     file; inside a publish or a cleanup the stop waits for its end (``publish.critical``).
 
     Never in the middle of an import: an exception raised there leaves the import system in a
-    state that fails later in odd ways (a KeyError from importlib; once in a few hundred
-    stops, a crash freeing half-initialised PyAV modules). So before ``ready`` (start-up:
-    click, the commands) the stop is only noted and raised by ``ready``; after it, a stop that
-    lands inside an import (PyAV is imported by the first job) is raised as soon as the
-    import is over (``_retry_soon``)."""
+    state that fails later in odd ways (a KeyError from importlib). So before ``ready``
+    (start-up: click, the commands) the stop is only noted and raised by ``ready``; after it,
+    ``publish.interrupt`` holds a stop that lands inside an import or the thread machinery
+    until it is over."""
     global _pending
     name = signal.Signals(signum).name
     text = "interrupted" if signum == signal.SIGINT else f"stopped by {name}"
     error = Interrupted(f"{text}; unfinished outputs were removed")
     if hasattr(sys.stdout, "stopping"):
         sys.stdout.stopping = True  # from now on a blocked stdout is given up, never waited for
-    if not _ready or _importing(frame):
+    if not _ready:
         _pending = _pending or error
-        if _ready:
-            _retry_soon()
         return
-    _deliver(error)
+    _deliver(error, frame)
 
 
-def _deliver(error: KeyboardInterrupt) -> None:
+def _deliver(error: KeyboardInterrupt, frame=None) -> None:
     interrupt = getattr(sys.modules.get("extractor.publish"), "interrupt", None)
     if interrupt is not None:
-        interrupt(error)
+        interrupt(error, frame)  # at once, or once it is safe (see publish.interrupt)
         return
     raise error
-
-
-def _importing(frame) -> bool:
-    while frame is not None:
-        if frame.f_code.co_filename.startswith("<frozen importlib"):
-            return True
-        frame = frame.f_back
-    return False
-
-
-RETRY_EVERY = 0.01  # seconds between looks at whether the import a stop landed in is over
-
-
-def _retry_soon() -> None:
-    if hasattr(signal, "setitimer"):
-        signal.signal(signal.SIGALRM, _on_retry)
-        signal.setitimer(signal.ITIMER_REAL, RETRY_EVERY)
-
-
-def _on_retry(signum, frame):  # pragma: no cover - exercised through subprocess tests
-    global _pending
-    if _pending is None:
-        return
-    if _importing(frame):
-        _retry_soon()
-        return
-    error, _pending = _pending, None
-    _deliver(error)
 
 
 def ready() -> None:
