@@ -239,8 +239,18 @@ def main() -> None:
         # engine stopped mid-call (once in about 500 random-moment stops that crashed, after the cleanup).
         with contextlib.suppress(OSError, ValueError):
             sys.stderr.flush()
+        _release_process_resources()
         os._exit(code)
     sys.exit(code)
+
+
+def _release_process_resources() -> None:
+    """What os._exit would skip and another process would notice: the named semaphores of a
+    batch's queues, which the resource tracker of spawned workers would report as leaked."""
+    util = sys.modules.get("multiprocessing.util")
+    if util is not None:
+        with contextlib.suppress(Exception):
+            util._run_finalizers(0)
 
 
 def _exit_code_of(run) -> int:
