@@ -395,7 +395,7 @@ class Bench:
         env = {**os.environ, "OPENBLAS_NUM_THREADS": "1"}
         engine = "import extractor.cli, extractor.api, backends.local, av, numpy"
         # What a stream copy loads: no numpy (its verification measures no peak).
-        copy_engine = "import extractor.cli.main, extractor.cli.extract, extractor.api, backends.local, av"
+        copy_engine = "import extractor.cli.app, extractor.cli.extract, extractor.api, backends.local, av"
         res = interleave(
             {
                 "python_pass": lambda: procs.checked([PY, "-c", "pass"]),

@@ -1,5 +1,5 @@
 """`python -m extractor` runs the vax command."""
 
-from extractor.cli.main import main
+from extractor.cli import main
 
 main()

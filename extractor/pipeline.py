@@ -268,7 +268,8 @@ def time_limit(seconds: float | None, what: str):
     import signal
     import threading
 
-    usable = seconds and hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+    usable = (seconds and hasattr(signal, "setitimer") and hasattr(signal, "SIGALRM")
+              and threading.current_thread() is threading.main_thread())
     if not usable:
         yield
         return

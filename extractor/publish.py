@@ -107,7 +107,7 @@ def _retry_soon() -> None:
     import signal
     import threading
 
-    if hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread():
+    if hasattr(signal, "setitimer") and hasattr(signal, "SIGALRM") and threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGALRM, _on_retry)
         signal.setitimer(signal.ITIMER_REAL, RETRY_EVERY)
 

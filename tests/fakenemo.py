@@ -548,7 +548,7 @@ def main(argv: list[str] | None = None) -> int:
     args, bench_args = parser.parse_known_args(argv)
     network = Network(args.latency, args.upload_mbps * 1e6, args.download_mbps * 1e6, args.render_per_minute)
 
-    from extractor.cli.main import cli
+    from extractor.cli.app import cli
     from fixtures.generate import Tone, Video, make_media
 
     with tempfile.TemporaryDirectory(prefix="vax-bench-remote-") as folder:

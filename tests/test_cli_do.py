@@ -126,7 +126,7 @@ def test_each_file_is_probed_once(media, tmp_path, monkeypatch):
     import extractor.api
     import extractor.mediainfo
     import extractor.pipeline
-    from extractor.cli.main import cli
+    from extractor.cli.app import cli
 
     calls = []
     real = extractor.mediainfo.probe
@@ -193,7 +193,7 @@ def test_no_file_is_a_usage_error(run_vax):
 
 def test_credits_intent_uses_the_cloud_backend(monkeypatch):
     import backends.remote
-    from extractor.cli.main import cli
+    from extractor.cli.app import cli
 
     summary = {"available": 70, "frozen": 30, "total": 100, "anonymous": True, "user_id": "anon_x",
                "service": "http://nemo.test"}
@@ -211,7 +211,7 @@ def test_credits_intent_uses_the_cloud_backend(monkeypatch):
 def test_credits_without_a_cloud_backend_exits_12(monkeypatch):
     import sys
 
-    from extractor.cli.main import cli
+    from extractor.cli.app import cli
 
     monkeypatch.setitem(sys.modules, "extractor.cli.remote", None)  # a build without the cloud client
     result = CliRunner().invoke(cli, ["do", "balance"])

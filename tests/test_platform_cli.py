@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from backends.remote import config as remote_config
 from extractor import __version__, userconfig
-from extractor.cli.main import cli
+from extractor.cli.app import cli
 from fixtures.generate import decode_track, dominant_freq
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")

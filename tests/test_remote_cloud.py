@@ -19,7 +19,7 @@ from backends.local import LocalBackend
 from backends.remote import RemoteBackend
 from backends.remote import job as remote_job
 from extractor import extract
-from extractor.cli.main import cli
+from extractor.cli.app import cli
 from extractor.errors import RemoteError
 from fixtures.generate import Tone, Video, decode_track, dominant_freq, make_media
 from fixtures.undecodable import make_undecodable

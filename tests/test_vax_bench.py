@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from extractor.cli.main import cli
+from extractor.cli.app import cli
 from extractor.units import human_size
 from fixtures.generate import Tone, Video, decode_track, dominant_freq, make_media
 from tests.fakenemo import FakeNemo, Network

@@ -58,7 +58,8 @@ def copy_track(plan, destination: Path, progress: ProgressFn | None = None) -> R
                 if kept is None:  # past the end of the range
                     break
                 for each in kept:
-                    witness.add(each)
+                    if state.report.packets > 2 or not _read_back_as_header(plan, each):
+                        witness.add(each)
                     _mux_shifted(output, out_stream, each, state.shift)
                 if kept and progress and report.packets % PROGRESS_EVERY == 0:
                     state.show_progress(progress)
@@ -260,6 +261,12 @@ def _own_mp3_header(plan, first) -> bytes | None:
         return source_header_frame(plan.source.path, first.pos)
     except OSError:
         return None
+
+
+def _read_back_as_header(plan, packet) -> bool:
+    """An MP3's own Xing/LAME frame carried as a packet (MKV, AVI): the output's demuxer reads it
+    as the file's header, not as audio, so the evidence must not count it as a packet."""
+    return plan.format.muxer == "mp3" and embedded_header_skip(bytes(packet)) is not None
 
 
 def _mux_before(output, out_stream, data: bytes, first) -> None:

@@ -275,11 +275,22 @@ class SoundfileSink(SilenceWriter):
 
     def abort(self) -> None:
         # Already failing: whatever closing raises must not hide the first error; the caller removes the file.
+        # The block in flight must finish before the file closes under it (libsndfile would crash), even
+        # when another stop lands while we wait: that stop is held until the writer is done.
+        held = None
+        for _ in range(100):
+            if self._writer is None:
+                break
+            try:
+                self._stop_writer()
+            except BaseException as exc:  # noqa: BLE001 - a second Ctrl-C mid-wait: finish waiting, then stop
+                held = held or exc
         with contextlib.suppress(Exception):
-            self._stop_writer()  # lets the block in flight finish: the file is not closed under it
             self.file.close()
         with contextlib.suppress(Exception):
             self.target.close()
+        if held is not None and not isinstance(held, Exception):
+            raise held
 
 
 @contextlib.contextmanager

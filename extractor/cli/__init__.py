@@ -13,7 +13,7 @@ def main() -> None:
 
     install_signal_handlers()
     try:
-        from .main import main as run
+        from .app import main as run
     except KeyboardInterrupt as exc:  # a signal while the commands were being imported
         import sys
 
@@ -25,7 +25,7 @@ def main() -> None:
 
 def __getattr__(name: str):
     if name == "cli":
-        from .main import cli
+        from .app import cli
 
         return cli
     raise AttributeError(f"module 'extractor.cli' has no attribute {name!r}")

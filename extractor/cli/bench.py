@@ -15,8 +15,8 @@ from pathlib import Path
 
 import click
 
+from extractor.cli.app import _debug_of, run_guarded
 from extractor.cli.jobs import extract_options, spec_from_options
-from extractor.cli.main import _debug_of, run_guarded
 from extractor.errors import CloudNotAllowed, UsageError
 from extractor.units import human_size
 

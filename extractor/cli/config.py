@@ -10,7 +10,7 @@ import sys
 
 import click
 
-from extractor.cli.main import _debug_of, run_guarded
+from extractor.cli.app import _debug_of, run_guarded
 
 
 @click.group("config")

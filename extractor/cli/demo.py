@@ -15,7 +15,7 @@ from pathlib import Path
 
 import click
 
-from extractor.cli.main import _debug_of, run_guarded
+from extractor.cli.app import _debug_of, run_guarded
 
 REQUEST = "the Spanish track as flac, podcast loudness"
 
@@ -69,7 +69,7 @@ def demo(ctx: click.Context, folder: Path, sample_only: bool, debug: bool) -> No
 
 def _run_step(ctx: click.Context, args: list[str], *, debug: bool) -> int:
     """Run one step as `vax ARGS` in this process (no second interpreter start), echoing it first."""
-    from extractor.cli.main import cli
+    from extractor.cli.app import cli
 
     click.echo(f"\n$ vax {shlex.join(args)}")
     root = ctx.find_root()

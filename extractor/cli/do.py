@@ -27,8 +27,8 @@ from pathlib import Path
 import click
 
 from extractor.batch.expand import BatchSettings, expand_inputs
+from extractor.cli.app import _debug_of, format_probe, run_guarded
 from extractor.cli.jobs import _json_error_reporter, run_jobs
-from extractor.cli.main import _debug_of, format_probe, run_guarded
 from extractor.cli.options import batch_options, output_options
 from extractor.errors import RemoteError, UsageError, VaxError
 

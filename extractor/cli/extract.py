@@ -11,9 +11,9 @@ import sys
 import click
 
 from extractor.batch.expand import BatchSettings, expand_inputs
+from extractor.cli.app import _debug_of
 from extractor.cli.creator_options import creator_options
 from extractor.cli.jobs import extract_options, run_jobs, spec_from_options
-from extractor.cli.main import _debug_of
 from extractor.cli.options import batch_options, output_options
 
 

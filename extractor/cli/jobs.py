@@ -11,7 +11,7 @@ import click
 from extractor.errors import Interrupted, VaxError
 from extractor.units import human_size
 
-from .main import _error_line, run_guarded
+from .app import _error_line, run_guarded
 
 if TYPE_CHECKING:  # pragma: no cover
     from extractor.batch.expand import BatchSettings

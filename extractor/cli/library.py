@@ -10,8 +10,8 @@ import sys
 
 import click
 
+from extractor.cli.app import _debug_of, run_guarded
 from extractor.cli.jobs import extract_options, spec_from_options
-from extractor.cli.main import _debug_of, run_guarded
 
 
 def engine_options(func):

@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from .main import _debug_of, run_guarded
+from .app import _debug_of, run_guarded
 from .tables import format_levels
 
 

@@ -89,8 +89,8 @@ def check_piped(inputs: tuple[str, ...], kw: dict, as_json: bool) -> None:
 
 def run_piped(inputs: tuple[str, ...], kw: dict, *, dry_run: bool, as_json: bool, quiet: bool, debug: bool) -> int:
     """One job whose input is standard input, or whose output is standard output."""
+    from .app import run_guarded
     from .jobs import run_jobs, spec_from_options
-    from .main import run_guarded
 
     code = run_guarded(lambda: check_piped(inputs, kw, as_json), debug=debug)
     if code:

@@ -11,7 +11,7 @@ import sys
 
 import click
 
-from extractor.cli.main import _debug_of, run_guarded
+from extractor.cli.app import _debug_of, run_guarded
 
 
 def standing_cloud_permission() -> bool:

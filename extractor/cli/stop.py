@@ -1,6 +1,6 @@
 """How a signal stops vax: Ctrl-C, SIGTERM and SIGHUP (the terminal closed) alike.
 
-Kept free of heavy imports (no click, no PyAV) so that ``extractor.cli.main`` can install
+Kept free of heavy imports (no click, no PyAV) so that ``extractor.cli.app`` can install
 the handlers before anything else is imported: a signal in the first moments of start-up
 then gets vax's own message and exit code, not click's "Aborted!" or a traceback.
 """
@@ -78,7 +78,7 @@ def report_interrupted(exc: KeyboardInterrupt) -> int:
 def ignore_stop_signals() -> None:
     """The run has decided how it ends: a late signal changes nothing, so it must not turn a
     finished run into a traceback or a death by signal while the interpreter shuts down."""
-    if hasattr(signal, "setitimer"):
+    if hasattr(signal, "setitimer") and hasattr(signal, "SIGALRM"):
         signal.setitimer(signal.ITIMER_REAL, 0)  # no stop left to deliver after an import
         signal.signal(signal.SIGALRM, signal.SIG_IGN)
     for signum in STOP_SIGNALS:
