@@ -18,6 +18,7 @@ import sys
 import tarfile
 import zipfile
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -171,7 +172,9 @@ def test_serve_page_loads_with_its_assets_and_runs_a_job(installed):
                 url = line.split("open ", 1)[1].strip()
                 break
         assert url, process.stderr.read() if process.poll() is not None else "no URL printed"
-        with httpx.Client(timeout=20) as client:
+        token = parse_qs(urlsplit(url).query)["token"][0]
+        # The page keeps the token and sends it as a header (never a cookie); so does this client.
+        with httpx.Client(timeout=20, headers={"X-Vax-Token": token}) as client:
             page = client.get(url)
             assert page.status_code == 200 and "<html" in page.text.lower()
             assets = re.findall(r'(?:href|src)="(/static/[^"]+)"', page.text)
@@ -182,7 +185,8 @@ def test_serve_page_loads_with_its_assets_and_runs_a_job(installed):
                 assert response.status_code == 200 and response.content, asset
             job = _web_job(client, base, sample, "as mp3")
             assert job["status"] == "done", job
-            audio = client.get(f"{base}/api/outputs/{job['id']}/{job['results'][0]['name']}")
+            name = job["results"][0]["name"]
+            audio = client.get(base + job["links"][name])  # the short-lived signed link the page plays
             assert audio.status_code == 200
             downloaded = installed["work"] / "from-the-page.mp3"
             downloaded.write_bytes(audio.content)
