@@ -9,9 +9,9 @@ sample; ``Silence.on_timeline`` moves them onto the output timeline (t=0 is the 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from fractions import Fraction
 
 from .ffmpeg_errors import damaged_input
+from .measure import GraphFeeder
 from .mediainfo import open_media
 
 DEFAULT_THRESHOLD = -50.0  # dBFS: below this a recording is silent (room tone of a quiet room is about -60)
@@ -31,52 +31,35 @@ class Silence:
         return {"start": round(self.start, 3), "end": round(self.end, 3), "length": round(self.length, 3)}
 
 
-class _Detector:
-    """A frame sink: silencedetect over everything written into it."""
+class _Detector(GraphFeeder):
+    """silencedetect over every frame added (the loudness meter's graph feeding, another filter)."""
 
     def __init__(self, threshold: float, min_silence: float):
+        super().__init__()
         self.args = f"noise={threshold}dB:duration={min_silence}"
-        self.graph = None
         self.samples = 0
         self.rate = 0
         self.spans: list[Silence] = []
         self._open_start: float | None = None
 
+    def _filters(self, frame):
+        return [("silencedetect", self.args)]
+
     def add(self, frame) -> None:
-        import av
-
-        if self.graph is None:
-            self.rate = frame.sample_rate
-            self.graph = av.filter.Graph()
-            nodes = [self.graph.add_abuffer(sample_rate=frame.sample_rate, format=frame.format.name,
-                                            layout=frame.layout.name, time_base=Fraction(1, frame.sample_rate)),
-                     self.graph.add("silencedetect", self.args), self.graph.add("abuffersink")]
-            self.graph.link_nodes(*nodes).configure()
-        frame.pts = self.samples  # the graph counts in samples from the first one
-        frame.time_base = Fraction(1, frame.sample_rate)
+        self.rate = frame.sample_rate
         self.samples += frame.samples
-        self.graph.push(frame)
-        self._drain()
+        super().add(frame)
 
-    def _drain(self) -> None:
-        import av
-
-        while True:
-            try:
-                out = self.graph.pull()
-            except (av.error.BlockingIOError, av.error.EOFError):
-                return
-            meta = out.metadata
-            if "lavfi.silence_start" in meta:
-                self._open_start = max(0.0, float(meta["lavfi.silence_start"]))
-            if "lavfi.silence_end" in meta and self._open_start is not None:
-                self.spans.append(Silence(self._open_start, float(meta["lavfi.silence_end"])))
-                self._open_start = None
+    def _take(self, frame) -> None:
+        meta = frame.metadata
+        if "lavfi.silence_start" in meta:
+            self._open_start = max(0.0, float(meta["lavfi.silence_start"]))
+        if "lavfi.silence_end" in meta and self._open_start is not None:
+            self.spans.append(Silence(self._open_start, float(meta["lavfi.silence_end"])))
+            self._open_start = None
 
     def finish(self) -> list[Silence]:
-        if self.graph is not None:
-            self.graph.push(None)
-            self._drain()
+        self._finish()
         end = self.samples / self.rate if self.rate else 0.0
         if self._open_start is not None and end - self._open_start > 0:
             self.spans.append(Silence(self._open_start, end))  # silent to the very end

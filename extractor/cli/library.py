@@ -175,16 +175,10 @@ def status(ctx: click.Context, catalog: str, as_json: bool, debug: bool) -> None
     """Counts by status, container and codec, hours of audio, failures with their reasons."""
     import json
 
-    from extractor.library.catalog import Catalog
     from extractor.library.report import as_text
-    from extractor.library.report import status as figures_of
 
     def body():
-        opened = Catalog(catalog, create=False)
-        try:
-            figures = figures_of(opened)
-        finally:
-            opened.close()
+        figures = _figures(catalog)
         click.echo(json.dumps(figures, indent=2) if as_json else as_text(figures))
 
     sys.exit(run_guarded(body, debug=_debug_of(ctx, debug)))
@@ -198,16 +192,10 @@ def status(ctx: click.Context, catalog: str, as_json: bool, debug: bool) -> None
 @click.pass_context
 def report(ctx: click.Context, catalog: str, output: str | None, fmt: str | None, debug: bool) -> None:
     """The status as a small Markdown or HTML report."""
-    from extractor.library.catalog import Catalog
     from extractor.library.report import as_html, as_markdown
-    from extractor.library.report import status as figures_of
 
     def body():
-        opened = Catalog(catalog, create=False)
-        try:
-            figures = figures_of(opened)
-        finally:
-            opened.close()
+        figures = _figures(catalog)
         kind = fmt or ("html" if output and output.lower().endswith((".html", ".htm")) else "md")
         text = as_html(figures) if kind == "html" else as_markdown(figures)
         if output:
@@ -222,3 +210,15 @@ def report(ctx: click.Context, catalog: str, output: str | None, fmt: str | None
             click.echo(text, nl=False)
 
     sys.exit(run_guarded(body, debug=_debug_of(ctx, debug)))
+
+
+def _figures(catalog: str) -> dict:
+    """The status figures of an existing catalogue (status and report show the same)."""
+    from extractor.library.catalog import Catalog
+    from extractor.library.report import status as figures_of
+
+    opened = Catalog(catalog, create=False)
+    try:
+        return figures_of(opened)
+    finally:
+        opened.close()
