@@ -187,7 +187,8 @@ def _piece_output(spec: JobSpec, info, piece: Piece) -> str:
         template = _escaped(target.rstrip("/" + os.sep)) + "/" + default
     elif target:
         path = Path(target)
-        template = _escaped(str(path.with_name(path.stem))) + " - {piece:02d}" + (path.suffix or ".{ext}")
+        titled = " - {piece_title}" if spec.split == "chapters" else ""
+        template = _escaped(str(path.with_name(path.stem))) + " - {piece:02d}" + titled + (path.suffix or ".{ext}")
     else:
         template = _escaped(str(Path(info.path).parent)) + "/" + default
     title = _safe(piece.title) if piece.title else f"part {piece.number:02d}"

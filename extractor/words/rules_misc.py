@@ -7,6 +7,7 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from extractor.presets import PRESETS
 from extractor.words import vocab
 from extractor.words.patterns import B, E, c
 
@@ -18,6 +19,10 @@ def _set(slot: str, value) -> Callable:
     def handler(r: Reader, m: re.Match):
         r.set(slot, value, r.phrase(m))
     return handler
+
+
+def _preset_by_name(r: Reader, m: re.Match):
+    r.set("preset", m.group("name") or m.group("name2"), r.phrase(m))
 
 
 def _intent(name: str) -> Callable:
@@ -38,7 +43,11 @@ def _silent(r: Reader, m: re.Match):
 
 # Splitting and silence: before SCOPE, whose "remove ... silences" is for pauses inside the audio.
 _SPLIT = r"(?:split|cut|divide|break|chop|separate)(?:\s+(?:it|this|them|the\s+(?:audio|file|book|audiobook|podcast|episode|recording|video|lecture|talk|m4b)))?(?:\s+up)?"
+_PRESET_NAMES = "|".join(sorted(PRESETS, key=len, reverse=True))
 PIECES = [
+    # A preset by its own name, as the web page's picker and `vax presets` spell it.
+    (c(rf"{B}(?:(?:with|using|use)\s+)?(?:the\s+)?(?P<name>{_PRESET_NAMES})\s+preset{E}|"
+       rf"{B}preset\s*:?\s*(?P<name2>{_PRESET_NAMES}){E}"), _preset_by_name),
     (c(rf"{B}{_SPLIT}\s+(?:in|into|by|at|per|on|along)\s+(?:the\s+|its\s+)?chapters?{E}|"
        rf"{B}(?:one|a)\s+(?:file|track)\s+(?:per|for\s+each|for\s+every)\s+chapter{E}|"
        rf"{B}(?:each|every)\s+chapter\s+(?:as|in|into)\s+(?:a\s+|its\s+own\s+)?(?:separate\s+)?(?:file|track)s?{E}|"

@@ -116,6 +116,10 @@ def job_sentence(intent: str, options: dict, *, lossless: bool, from_end: float 
         how = "as a lossless copy"
     elif fmt == "auto" and needs_reencode(options):
         how = "re-encoded in the source's format" + (f" ({', '.join(details)})" if details else "")
+    elif fmt == "auto" and options.get("preset"):
+        how = "in the preset's format"  # the preset names it; "with the ... preset" follows
+    elif fmt == "auto" and (options.get("split") == "silence" or options.get("trim_silence")):
+        how = "cut to the sample"
     elif fmt == "auto":
         how = "as is (stream copy)"
     else:

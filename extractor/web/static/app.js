@@ -149,7 +149,7 @@ function addFileCard(file, focus = false) {
   const runButton = el("button", { type: "submit", class: "primary", "aria-label": `Run the request for ${file.name}` }, "Run");
   const form = el("form", { class: "request" },
     el("label", { for: requestId }, `What do you want from ${file.name}?`),
-    el("div", { class: "row" }, field, runButton), preview);
+    el("div", { class: "row" }, field, runButton), quickPicks(file, field), preview);
   const answer = el("div", { class: "answer" });
   const jobs = el("ol", { class: "jobs", "aria-label": `Results for ${file.name}` });
   const video = (probe.video || []).map((v) => `${v.width}×${v.height} ${v.codec}`).join(", ");
@@ -417,3 +417,31 @@ async function start() {
 }
 
 start();
+
+
+// Quick picks beside the words: a preset and, for a file with chapters, one file per chapter.
+// They only write the words the interpreter reads ("with the podcast preset"), so the preview
+// and the job are exactly what typing them would give.
+const PRESETS = ["podcast", "streaming", "broadcast", "audiobook", "cd", "ringtone", "speech"];
+const PRESET_WORDS = / ?,? ?with the (podcast|streaming|broadcast|audiobook|cd|ringtone|speech) preset/;
+const CHAPTER_WORDS = / ?,? ?one file per chapter/;
+
+function quickPicks(file, field) {
+  const picker = el("select", { class: "preset", "aria-label": `Preset for ${file.name}` },
+    el("option", { value: "" }, "No preset"), ...PRESETS.map((name) => el("option", { value: name }, name)));
+  const row = el("div", { class: "row picks" }, el("span", { class: "hint", text: "Quick picks:" }), picker);
+  const rewrite = (pattern, words) => {
+    const text = field.value.replace(pattern, "").trim();
+    field.value = words ? (text ? `${text}, ${words}` : words) : text;
+    field.dispatchEvent(new Event("input"));
+  };
+  picker.addEventListener("change", () => rewrite(PRESET_WORDS, picker.value ? `with the ${picker.value} preset` : ""));
+  const chapters = ((file.probe || {}).chapters || []).length;
+  if (chapters) {
+    const id = `chapters-${file.id}`;
+    const box = el("input", { type: "checkbox", id });
+    box.addEventListener("change", () => rewrite(CHAPTER_WORDS, box.checked ? "one file per chapter" : ""));
+    row.append(box, el("label", { for: id }, `One file per chapter (${chapters})`));
+  }
+  return row;
+}
