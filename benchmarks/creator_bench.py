@@ -79,9 +79,9 @@ def main(argv=None) -> int:
         work = Path(tmp)
         book = _make(work / "book.m4a", args.minutes, codec="aac", chapters=12)
         talk = _make(work / "talk.wav", min(args.minutes, 10.0), codec="pcm_s16le")
-        from extractor.pieces import read_chapters
+        from extractor.mediainfo import probe
 
-        chapters = read_chapters(book)
+        chapters = [{"start": c.start, "end": c.end} for c in probe(book).chapters]
 
         def vax_split():
             _run(vax + ["extract", str(book), "--split-chapters", "-o", f"{work}/v/", "--overwrite", "-q"])

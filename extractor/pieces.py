@@ -96,30 +96,14 @@ def _timeline_origin(spec: JobSpec, track) -> float:
 
 
 def _chapter_pieces(info, track, spec: JobSpec) -> list[Piece]:
+    """The probe's chapters (MP4/M4B, Matroska, Ogg, ID3 CHAP) on the output timeline, in order."""
     origin = _timeline_origin(spec, track)
     pieces = []
-    for chapter in read_chapters(info.path):
-        start = max(0.0, chapter["start"] - origin)
-        end = chapter["end"] - origin if chapter["end"] is not None else None
-        pieces.append(Piece(len(pieces) + 1, start, end, chapter["title"]))
+    for chapter in sorted(info.chapters, key=lambda c: c.start):
+        pieces.append(Piece(len(pieces) + 1, max(0.0, chapter.start - origin), chapter.end - origin, chapter.title))
     if pieces:
         pieces[-1] = dataclasses.replace(pieces[-1], end=None)  # the last chapter runs to the end of the audio
     return pieces
-
-
-def read_chapters(path) -> list[dict]:
-    """[{"start", "end", "title"}] in seconds of the container (MP4, Matroska, Ogg, ID3 CHAP), in order."""
-    from .mediainfo import open_media
-
-    with open_media(path) as container:
-        found = container.chapters()
-    chapters = []
-    for chapter in sorted(found, key=lambda c: c["start"] * c["time_base"]):
-        base = chapter["time_base"]
-        title = (chapter.get("metadata") or {}).get("title") or None
-        chapters.append({"start": float(chapter["start"] * base), "title": title,
-                         "end": float(chapter["end"] * base) if chapter.get("end") is not None else None})
-    return chapters
 
 
 def _pieces_at(points) -> list[Piece]:
