@@ -20,12 +20,12 @@ from pathlib import Path
 
 from .errors import UsageError
 from .jobspec import JobSpec
+from .naming import safe_field
 from .planner import Plan, plan_jobs, select_tracks
 
 CHAPTER_TEMPLATE = "{stem} - {chapter:02d} - {chapter_title}.{ext}"
 PIECE_TEMPLATE = "{stem} - {piece:02d}.{ext}"
 _PIECE_FIELD = re.compile(r"\{(chapter|piece)(:[^{}]*)?\}|\{(chapter_title|piece_title)\}")
-_UNSAFE = re.compile(r'[\x00-\x1f/\\:*?"<>|]+')
 MIN_PIECE = 0.05  # seconds: a shorter piece (an empty chapter) is no file
 
 
@@ -175,7 +175,7 @@ def _piece_output(spec: JobSpec, info, piece: Piece) -> str:
         template = _escaped(str(path.with_name(path.stem))) + " - {piece:02d}" + titled + (path.suffix or ".{ext}")
     else:
         template = _escaped(str(Path(info.path).parent)) + "/" + default
-    title = _safe(piece.title) if piece.title else f"part {piece.number:02d}"
+    title = safe_field(piece.title, f"part {piece.number:02d}")
     return _PIECE_FIELD.sub(lambda m: _field(m, piece.number, title), template)
 
 
@@ -187,10 +187,6 @@ def _field(match: re.Match, number: int, title: str) -> str:
 
 def _escaped(text: str) -> str:
     return text.replace("{", "{{").replace("}", "}}")
-
-
-def _safe(text: str) -> str:
-    return _UNSAFE.sub("_", text).strip(" .") or "untitled"
 
 
 def parse_split_at(value: str) -> tuple[tuple[float, str | None], ...]:
