@@ -133,7 +133,7 @@ class SoundfileSink(SilenceWriter):
             with _libsndfile_errors(destination):
                 self.file = soundfile.SoundFile(
                     self.target, mode="w", samplerate=plan.sample_rate, channels=plan.channels,
-                    format=self.FORMATS[plan.format.name], subtype=self.SUBTYPES[self.bits])
+                    format=self._container(plan), subtype=self.SUBTYPES[self.bits])
         except BaseException:
             self.target.close()
             raise
@@ -154,6 +154,13 @@ class SoundfileSink(SilenceWriter):
         self._blocks = 0
         self._frames = 0
         self._peak = 0  # largest sample magnitude written, in integer steps
+        self._layout = LAYOUTS.get(plan.channels, "")  # the speakers written, once a frame says
+
+    def _container(self, plan) -> str:
+        # More than two channels need WAV's extensible header, the only one that names speakers.
+        if plan.format.name == "wav" and plan.channels > 2:
+            return "WAVEX"
+        return self.FORMATS[plan.format.name]
 
     def _decide(self, frame) -> None:
         same_rate = frame.sample_rate == self.plan.sample_rate
@@ -163,6 +170,8 @@ class SoundfileSink(SilenceWriter):
 
             layout = LAYOUTS.get(self.plan.channels, "stereo")
             self.resampler = Resampler(format="flt", layout=layout, rate=self.plan.sample_rate)
+        else:
+            self._layout = output_layout(self.plan, frame)
 
     def write(self, frame, start: int, stop: int) -> None:
         if self._needs_resample is None:
@@ -266,6 +275,10 @@ class SoundfileSink(SilenceWriter):
             self._stop_writer()
         with _libsndfile_errors(self.destination, self.target):
             self.file.close()
+        if self.file.format == "WAVEX":
+            from .wav_layout import channel_mask, write_channel_mask
+
+            write_channel_mask(self.target, channel_mask(self._layout, self.plan.channels))
         self.target.close()
         if self.target.error is not None:
             raise self.target.error
