@@ -19,11 +19,11 @@ from fixtures.generate import Tone, decode_track, make_media
 PARTS, PART_SECONDS, RATE = 6, 2.0, 48000
 
 
-def _joined(folder):
+def _joined(folder, count: int = PARTS):
     """The parts' packets one after the other, as the concat demuxer times them: each part is
     shifted by the parts before it, and a timestamp that would go back is bumped by one tick."""
     parts = [make_media(folder / f"part{k}.mp4", duration=PART_SECONDS, tones=[Tone(440.0, "aac")], video=None)
-             for k in range(PARTS)]
+             for k in range(count)]
     target = folder / "joined.mp4"
     with av.open(str(target), "w") as out:
         stream = None
@@ -88,3 +88,23 @@ def test_a_short_output_still_fails_against_the_declared_length(joined, tmp_path
     with pytest.raises(VerificationFailed, match="duration is 6.0"):
         run_spec(JobSpec.build(str(joined), format="wav", output=f"{tmp_path}/"), backends={"local": MockBackend(half)})
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_join_of_two_parts_keeps_the_audio_its_header_leaves_out(tmp_path):
+    """Less past the declared end than any tolerance, but more than one frame: that is audio,
+    not a codec's end padding (which lies within the last frame), and none of it is dropped."""
+    joined = _joined(tmp_path, count=2)
+    samples, rate = decode_track(joined)
+    with av.open(str(joined)) as c:
+        declared = round(c.duration / 1e6 * rate)
+    assert 1024 < samples.shape[1] - declared < 0.05 * rate
+    (result,) = run_spec(JobSpec.build(str(joined), format="wav", output=f"{tmp_path}/out/"))
+    decoded, _ = decode_track(result.output)
+    assert decoded.shape[1] == samples.shape[1]
+
+
+def test_end_padding_within_the_last_frame_is_still_trimmed(tmp_path):
+    part = make_media(tmp_path / "part.mp4", duration=PART_SECONDS, tones=[Tone(440.0, "aac")], video=None)
+    (result,) = run_spec(JobSpec.build(str(part), format="wav", output=f"{tmp_path}/out/"))
+    decoded, rate = decode_track(result.output)
+    assert decoded.shape[1] == round(PART_SECONDS * rate)

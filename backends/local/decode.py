@@ -122,7 +122,11 @@ class _Timeline:
             return
         self.overrun.append((frame, start, frame.samples))
         self.overrun_samples += frame.samples - start
-        if self.overrun_samples > self.slack:  # not padding: the declared length is short
+        # A codec's end padding lies within its last frame (AAC from FFmpeg or Apple: under 1024
+        # samples). More than one frame past the declared end is audio the header leaves out, as
+        # in a file joined from parts by stream copy: 2048 samples past it in a 3-part join.
+        padding = min(self.slack, max(held.samples for held, _, _ in self.overrun))
+        if self.overrun_samples > padding:  # not padding: the declared length is short
             self.limit = None
             for held, begin, end in self.overrun:
                 self.sink.write(held, begin, end)
