@@ -7,7 +7,10 @@ ratios from the same rounds. Every output is checked: copies against the source 
 decoded PCM (and ffmpeg's copy beside it), PCM outputs against ffmpeg's, MP3s by their SNR
 against the source. Processes are measured through launch.py (wall, CPU, peak RSS, bytes).
 
-    python -m benchmarks.run [--quick] [--out DIR]
+Issue 20's goals come first (benchmarks/goal_cases.py), then the older cases.
+
+    python -m benchmarks.run [--quick] [--out DIR] [--only NAME ...] [--list]
+    make bench BENCH_ARGS="--only goals"        # a group: goals, others
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from . import checks, inputs, procs
+from . import checks, goal_cases, inputs, procs
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -90,6 +93,7 @@ class Bench:
         self.quick = quick
         self.cases: dict[str, dict] = {}
         self.source_pcm = None
+        self.cloud_seconds = CLOUD_SECONDS
 
     def rounds(self, normal: int) -> int:
         return max(1, normal // 3) if self.quick else normal
@@ -203,32 +207,6 @@ class Bench:
             f"{statistics.median(verify_share):.0%}), ffmpeg rtime {statistics.median(b):.3f}s",
             flush=True,
         )
-
-    def batch(self):
-        files = [self.paths[f"batch_{i}"] for i in range(8)]
-        outdir = self.out("batch")
-        outdir.mkdir(exist_ok=True)
-        listing = "\n".join(map(str, files)) + "\n"
-        loop = (
-            "for f in " + " ".join(f"'{f}'" for f in files) + '; do ffmpeg -nostdin -v error -y -i "$f" '
-            f"-vn -c:a copy '{outdir}'/ref_$(basename \"$f\" .mp4).m4a || exit 1; done"
-        )
-        xargs = (
-            f'xargs -P2 -I{{}} sh -c \'ffmpeg -nostdin -v error -y -i "$1" -vn -c:a copy '
-            f'"{outdir}/x_$(basename "$1" .mp4).m4a"\' _ {{}}'
-        )
-        jobs = _vax_jobs_option()
-        commands = {
-            "ffmpeg_loop": loop,
-            "ffmpeg_xargs_P2": lambda: procs.checked(xargs, shell=True, stdin=listing),
-            "vax_one_call": vax(*files, "-o", f"{outdir}/", *jobs),
-        }
-        res = interleave(commands, self.rounds(3))
-        entry = self.record("batch_8x3min_720p", res, "ffmpeg_loop", vax_jobs_option=" ".join(jobs) or None)
-        entry["ratios"]["vax_one_call_vs_xargs_P2"] = summary(
-            ratio_rounds(res["vax_one_call"], res["ffmpeg_xargs_P2"])
-        )
-        entry["check"] = checks.copy_checks(outdir / "batch_7.m4a", outdir / "ref_batch_7.m4a", files[7])
 
     def transcode(self, fmt: str, ff_args: list[str], vax_args: list[str], rounds: int):
         src = self.paths["mp4_3min"]
@@ -426,20 +404,8 @@ class Bench:
         entry["aac_decode_3min_in_process"] = summary(times)
         print(f"  AAC decode of the 3-min track in-process: {statistics.median(times):.3f}s", flush=True)
 
-    def long_inputs(self):
-        self.hour_copies()
-        self.hour_transcodes()
-
-    def hour_copies(self):
-        from . import long_inputs
-
-        long_inputs.copy_hour_warm(self, interleave, ffmpeg, vax)
-        long_inputs.copy_joined_cold(self, interleave, ffmpeg, vax)
-
-    def hour_transcodes(self):
-        from . import long_inputs
-
-        long_inputs.hour_transcodes(self, interleave, ffmpeg, vax)
+    def goal(self, name: str) -> None:
+        getattr(goal_cases, name)(self, interleave, ffmpeg, vax)
 
     def remote(self):
         script = HERE / "remote_overhead.py"
@@ -472,12 +438,6 @@ class Bench:
         print(
             f"  remote_overhead: {json.dumps(parsed)[:300] if parsed else 'failed, see raw JSON'}", flush=True
         )
-
-
-def _vax_jobs_option() -> list[str]:
-    """`--jobs 2` once `vax extract` runs files in parallel workers; until then, what exists."""
-    helptext = subprocess.run([VAX, "extract", "--help"], capture_output=True, text=True, check=False).stdout
-    return ["--jobs", "2"] if "--jobs" in helptext else []
 
 
 def machine() -> dict:
@@ -516,6 +476,38 @@ def machine() -> dict:
     }
 
 
+GROUPS = {
+    "goals": [f"goal_{name}" for name in goal_cases.CASES],
+    # Older cases still worth their time; mp3_two_halves (the experiment the segment encoders
+    # grew from) runs only when asked for.
+    "others": [
+        "startup",
+        "copy_whole_process",
+        "copy_in_process",
+        "pcm_cases",
+        "mp3_case",
+        "bytes_read",
+        "cold_cache",
+        "containers",
+        "scaling",
+        "remote",
+    ],
+    "experiments": ["mp3_two_halves"],
+}
+
+
+def _chosen(names: list[str]) -> list[str]:
+    known = {n for group in GROUPS.values() for n in group}
+    chosen = []
+    for name in names:
+        for member in GROUPS.get(name, [name]):
+            if member not in known:
+                sys.exit(f"bench: no case {member!r} (see --list)")
+            if member not in chosen:
+                chosen.append(member)
+    return chosen
+
+
 class _OnDemand(dict):
     """Input paths built on first use."""
 
@@ -528,35 +520,28 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer rounds (a smoke run)")
     parser.add_argument("--out", default=str(HERE / "results"), help="where raw JSON goes")
-    parser.add_argument("--only", nargs="*", help="run only these case methods")
+    parser.add_argument("--only", nargs="*", help="run only these cases or groups (see --list)")
+    parser.add_argument("--list", action="store_true", help="list the cases and groups, run nothing")
     args = parser.parse_args(argv)
     if shutil.which("ffmpeg") is None:
         sys.exit("bench: Debian's ffmpeg CLI is the reference; install it (apt-get install -y ffmpeg)")
 
+    if args.list:
+        print("\n".join(f"{group}: {' '.join(names)}" for group, names in GROUPS.items()))
+        return
+    chosen = _chosen(args.only or ["goals", "others"])
     started = time.perf_counter()
     # A run of a few cases (--only) builds only the inputs those cases open.
     paths = _OnDemand() if args.only else inputs.ensure()
     print(f"inputs ready in {time.perf_counter() - started:.1f}s", flush=True)
     with tempfile.TemporaryDirectory(prefix="vax-bench-") as work:
         bench = Bench(paths, Path(work), args.quick)
-        order = [
-            "startup",
-            "copy_whole_process",
-            "copy_in_process",
-            "batch",
-            "pcm_cases",
-            "mp3_case",
-            "mp3_two_halves",
-            "bytes_read",
-            "cold_cache",
-            "containers",
-            "scaling",
-            "long_inputs",
-            "remote",
-        ]
-        for name in args.only or order:
+        for name in chosen:
             print(f"- {name}", flush=True)
-            getattr(bench, name)()
+            if name in GROUPS["goals"]:
+                bench.goal(name.removeprefix("goal_"))
+            else:
+                getattr(bench, name)()
     result = {
         "machine": machine(),
         "inputs": {k: {"path_name": v.name, "bytes": v.stat().st_size} for k, v in paths.items()},
