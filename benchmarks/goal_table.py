@@ -217,7 +217,8 @@ def long_rows(case: dict) -> list[dict]:
             "case": f"audio-only input to FLAC, {names}: time linear in length",
             "goal": f"seconds per input hour at {hours[-1]} h within {case['linear_slack']}x of {hours[0]} h",
             "candidate": " / ".join(f"{by[h]['seconds']:.1f} s" for h in hours),
-            "measured": "s per input hour " + " / ".join(f"{x:.1f}" for x in per_hour) + f" ({growth:.2f}x)",
+            "measured": "s per input hour " + " / ".join(f"{x:.1f}" for x in per_hour) + f" ({growth:.2f}x); CPU s"
+            " per input hour " + " / ".join(f"{by[h]['cpu_seconds'] / float(h):.1f}" for h in hours),
             "headline": " / ".join(f"{x:.1f}" for x in per_hour) + " s per input hour",
             "pass": growth <= case["linear_slack"] and not math.isnan(growth),
             "bound": "; ".join(f"{h} h: load average before {by[h]['loadavg_before'][0]:.2f}"

@@ -7,12 +7,13 @@ from __future__ import annotations
 import json
 import sys
 from fractions import Fraction
+from pathlib import Path
 
 import av
 import numpy as np
 import pytest
 
-from benchmarks import checks, goal_cases, goal_table, inputs, procs, run
+from benchmarks import checks, goal_cases, goal_table, inputs, procs, report, run
 
 RATE = 48000
 
@@ -182,3 +183,23 @@ def test_every_derived_input_comes_from_a_known_one():
     assert inputs.path_of("audio_10hour").suffix == ".m4a"
     assert inputs.path_of("joined_1hour_720p").suffix == ".mp4"
     assert set(goal_cases.CASES) == {n.removeprefix("goal_") for n in run.GROUPS["goals"]}
+
+
+def test_readme_quotes_the_goals_of_the_committed_bench_run():
+    """The README's headline figures are the last run's, as benchmarks/report.py wrote them."""
+    root = Path(__file__).resolve().parent.parent
+    results = json.loads((root / "benchmarks" / "results" / "results.json").read_text())
+    readme = (root / "README.md").read_text()
+    start, end = readme.index(goal_table.README_START), readme.index(goal_table.README_END)
+    quoted = readme[start : end + len(goal_table.README_END)].splitlines()
+    assert quoted == goal_table.readme_lines(results)
+    assert len(quoted) > 8  # a run with the goal cases, not an empty table
+
+
+def test_report_rewrites_only_the_readme_block(tmp_path):
+    readme = tmp_path / "README.md"
+    readme.write_text(f"intro\n{goal_table.README_START}\nold\n{goal_table.README_END}\nrest\n")
+    assert report.update_readme(readme, [goal_table.README_START, "new", goal_table.README_END])
+    assert readme.read_text() == f"intro\n{goal_table.README_START}\nnew\n{goal_table.README_END}\nrest\n"
+    readme.write_text("no markers\n")
+    assert not report.update_readme(readme, ["x"]) and readme.read_text() == "no markers\n"
