@@ -113,6 +113,10 @@ def bound_text(case: dict, g: dict) -> str:
         elif name in case["times"]:
             t = case["times"][name]["median"]
             parts.append(f"{name} {t:.2f} s = {t / ref_wall:.2f}x")
+    read = case.get("read_bytes")
+    if read:
+        parts.append("read from storage: " + ", ".join(f"{k} {v / 1e6:.0f} MB" for k, v in read.items())
+                     + f" of the file's {case['file_bytes'] / 1e6:.0f} MB")
     load = case.get("loadavg_before")
     if load:
         parts.append(f"load average before {load[0]:.2f}")
@@ -124,6 +128,8 @@ def facts_text(case: dict) -> str:
     parts = []
     if facts.get("notes"):
         parts.append("vax: " + ", ".join(facts["notes"]))
+    if "loadavg_before" in case and not any("segment" in n for n in facts.get("notes") or []):
+        parts.append("vax reported no segments: one core")
     if facts.get("declared_duration"):
         parts.append(f"vax verified {facts['duration']} s read (declared {facts['declared_duration']} s)")
     return "; ".join(parts)
