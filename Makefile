@@ -33,6 +33,7 @@ graph: $(STAMP)
 
 # Side-by-side benchmarks against Debian's ffmpeg CLI (the reference, installed here if missing),
 # moviepy and pydub; inputs are cached in ~/.cache/vax-bench. Writes benchmarks/RESULTS.md.
+# A part of it: BENCH_ARGS="--only goals" (or case names; --list shows them; --quick: fewer rounds).
 BENCH_STAMP := $(VENV)/.bench-installed
 
 $(BENCH_STAMP): $(STAMP) pyproject.toml

@@ -6,7 +6,10 @@ opened here, advised POSIX_FADV_RANDOM (which turns off read-ahead for that open
 and handed to PyAV as a file object. (An `fd:` URL reads the whole file here: FFmpeg
 treats it as a stream it cannot skip through.)
 
-    python -m benchmarks.hinted_copy [--hint] INPUT OUTPUT.m4a
+It is also the bench's floor for a Python copy: the least a PyAV program does to copy a
+track (no probe, no verification). Several INPUT OUTPUT pairs run one after the other.
+
+    python -m benchmarks.hinted_copy [--hint] INPUT OUTPUT.m4a [INPUT OUTPUT.m4a ...]
 """
 
 from __future__ import annotations
@@ -49,4 +52,5 @@ if __name__ == "__main__":
     args = sys.argv[1:]
     use_hint = "--hint" in args
     args = [a for a in args if a != "--hint"]
-    copy_audio(args[0], args[1], use_hint)
+    for source, output in zip(args[0::2], args[1::2]):
+        copy_audio(source, output, use_hint)

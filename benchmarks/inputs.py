@@ -74,15 +74,26 @@ SPECS = {
     ]
     # An hour-long recording (a meeting, a lecture): AAC 128k with a small video.
     + [InputSpec("rec_1hour", "mp4", 60, 320, 180, "libx264", 150_000, (AAC,), seed=11)]
+    # The 3-minute 720p MP4 of issue 20, and what 20 copies of it joined make: about 1.8 GB.
+    + [InputSpec("mp4_3min_720p", "mp4", 3, 1280, 720, "libx264", 4_000_000, (AAC,), seed=20)]
 }
+# The audio track of an input, stream-copied by ffmpeg into an audio-only file.
+AUDIO_OF = {"audio_1hour": "rec_1hour"}
 # Inputs joined from copies of another one by ffmpeg's concat demuxer (`-f concat -c copy`), as
 # users join recorded parts: the result declares less than its packets hold (issue 20).
-JOINED = {"joined_1hour_720p": ("batch_0", 20)}
+JOINED = {
+    "joined_1hour_720p": ("mp4_3min_720p", 20),
+    # Audio-only, 3 and 10 hours (an audiobook, a day's recording): is time linear, memory flat?
+    "audio_3hour": ("audio_1hour", 3),
+    "audio_10hour": ("audio_1hour", 10),
+}
+DERIVED = [*AUDIO_OF, *JOINED]
 
 
 def path_of(name: str) -> Path:
-    if name in JOINED:
-        return CACHE / VERSION / f"{name}.mp4"
+    if name in AUDIO_OF or name in JOINED:
+        audio_only = name in AUDIO_OF or JOINED[name][0] in AUDIO_OF
+        return CACHE / VERSION / f"{name}.{'m4a' if audio_only else 'mp4'}"
     spec = SPECS[name]
     return CACHE / VERSION / f"{spec.name}.{spec.container}"
 
@@ -90,7 +101,7 @@ def path_of(name: str) -> Path:
 def ensure(names=None, log=print) -> dict[str, Path]:
     """Build every missing input (atomically: a half-written file never looks cached)."""
     paths = {}
-    for name in names or [*SPECS, *JOINED]:
+    for name in names or [*SPECS, *DERIVED]:
         target = path_of(name)
         if not target.exists():
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -99,6 +110,9 @@ def ensure(names=None, log=print) -> dict[str, Path]:
             if name in JOINED:
                 part, count = JOINED[name]
                 join(ensure([part], log)[part], count, temp)
+            elif name in AUDIO_OF:
+                source = AUDIO_OF[name]
+                audio_track(ensure([source], log)[source], temp)
             else:
                 build(SPECS[name], temp)
             temp.replace(target)
@@ -108,15 +122,27 @@ def ensure(names=None, log=print) -> dict[str, Path]:
 
 def join(part: Path, count: int, target: Path) -> None:
     """``count`` copies of ``part`` joined by ffmpeg's concat demuxer, stream copy."""
-    import subprocess
-
     listing = target.with_suffix(".txt")
     listing.write_text(f"file '{part}'\n" * count)
     try:
-        subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-f", "concat", "-safe", "0", "-i", str(listing),
-                        "-c", "copy", "-f", "mp4", str(target)], check=True)
+        _ffmpeg("-f", "concat", "-safe", "0", "-i", listing, "-c", "copy", "-f", "mp4", target)
     finally:
         listing.unlink()
+
+
+def audio_track(source: Path, target: Path) -> None:
+    """The first audio track of ``source``, stream copy, nothing else."""
+    _ffmpeg("-i", source, "-map", "0:a:0", "-c", "copy", "-f", "mp4", target)
+
+
+def _ffmpeg(*args) -> None:
+    import subprocess
+
+    try:
+        subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", *map(str, args)], check=True)
+    except BaseException:
+        Path(args[-1]).unlink(missing_ok=True)
+        raise
 
 
 # -- building -----------------------------------------------------------------------------

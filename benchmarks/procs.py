@@ -23,6 +23,9 @@ class Sample:
     read_bytes: int | None  # bytes fetched from the storage layer
     returncode: int
     stderr: str
+    stdout: str = ""
+    tree_rss_mb: float | None = None  # peak summed RSS of the process tree, sampled (run(..., tree=True))
+    tree_pss_mb: float | None = None  # peak summed PSS of the tree: shared pages counted once
 
 
 def run(
@@ -32,14 +35,21 @@ def run(
     env: dict | None = None,
     stdin: str | None = None,
     cwd: str | None = None,
+    tree: bool = False,
 ) -> Sample:
     command = ["--shell", argv] if shell else [str(a) for a in argv]
-    with tempfile.TemporaryFile() as err, tempfile.NamedTemporaryFile(suffix=".json") as result:
+    if tree:
+        command = ["--tree", *command]
+    with (
+        tempfile.TemporaryFile() as err,
+        tempfile.TemporaryFile() as out,
+        tempfile.NamedTemporaryFile(suffix=".json") as result,
+    ):
         proc = subprocess.Popen(
             [sys.executable, "-S", str(LAUNCHER), result.name, *command],
             env=env,
             cwd=cwd,
-            stdout=subprocess.DEVNULL,
+            stdout=out,
             stderr=err,
             stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
         )
@@ -49,6 +59,8 @@ def run(
         proc.wait()
         err.seek(0)
         text = err.read().decode(errors="replace")
+        out.seek(0)
+        printed = out.read(1 << 20).decode(errors="replace")  # a --json line or two; never a flood
         try:
             measured = json.loads(Path(result.name).read_text())
         except ValueError:
@@ -61,7 +73,14 @@ def run(
         read_bytes=measured["read_bytes"],
         returncode=measured["returncode"],
         stderr=text,
+        stdout=printed,
+        tree_rss_mb=_mb(measured.get("tree_rss_peak_kb")),
+        tree_pss_mb=_mb(measured.get("tree_pss_peak_kb")),
     )
+
+
+def _mb(kb):
+    return None if kb is None else kb / 1024
 
 
 def checked(argv, **kw) -> Sample:

@@ -10,6 +10,8 @@ import math
 import sys
 from pathlib import Path
 
+from . import goal_table
+
 HERE = Path(__file__).resolve().parent
 MB = 1e6
 
@@ -44,12 +46,11 @@ def goals(res: dict) -> list[dict]:
 
     _speed_goals(res, c, add, ratio_row)
     _resource_goals(res, c, add, ratio_row)
-    _long_input_goals(res, c, add, ratio_row)
     return rows
 
 
 def _speed_goals(res, c, add, ratio_row) -> None:
-    ratio_row("copy 3-min MP4, `vax extract` whole process vs ffmpeg", "copy_3min_mp4", "vax", 1.25)
+    ratio_row("copy 3-min 1080p MP4, `vax extract` whole process vs ffmpeg", "copy_3min_mp4", "vax", 1.5)
     if "copy_3min_in_process" in c:
         share = c["copy_3min_in_process"].get("verification_share", {}).get("median")
         ratio_row(
@@ -57,24 +58,7 @@ def _speed_goals(res, c, add, ratio_row) -> None:
             "copy_3min_in_process",
             "vax_extract()",
             1.0,
-            "" if share is None else f"post-write verification (full decode) is {share:.0%} of extract()",
-        )
-    if "batch_8x3min_720p" in c:
-        b = c["batch_8x3min_720p"]
-        note = f"vax run as `{b.get('vax_jobs_option') or 'one process, no --jobs yet'}`"
-        ratio_row(
-            "8 files, one `vax extract` call vs shell loop of ffmpeg",
-            "batch_8x3min_720p",
-            "vax_one_call",
-            0.45,
-            note,
-        )
-        ratio_row(
-            "8 files, one `vax extract` call vs `xargs -P2 ffmpeg`",
-            "batch_8x3min_720p",
-            "vax_one_call_vs_xargs_P2",
-            0.9,
-            note,
+            "" if share is None else f"post-write verification is {share:.0%} of extract()",
         )
     ratio_row("decode to WAV", "wav_3min_mp4", "vax", 1.1)
     ratio_row("transcode to FLAC", "flac_3min_mp4", "vax", 1.1)
@@ -191,17 +175,6 @@ def _resource_goals(res, c, add, ratio_row) -> None:
         t = _median(c["vax_help"], "vax_help")
         add("`vax --help`", f"{t:.3f} s", "<= 0.1 s", t <= 0.1)
     ratio_row("`vax probe` vs `ffprobe -show_streams`", "probe_3min_mp4", "vax_probe", 1.1)
-    if "mp3_192k_3min_mp4" in c and "copy_3min_mp4" in c:
-        cloud = res["cloud_seconds"]
-        copy_t = _median(c["copy_3min_mp4"], "vax")
-        mp3_t = _median(c["mp3_192k_3min_mp4"], "vax")
-        add(
-            "vs the cloud service's 20 s (3-min clip, upload not counted)",
-            f"copy {cloud / copy_t:.0f}x faster; MP3 {cloud / mp3_t:.0f}x faster",
-            ">= 100x",
-            cloud / copy_t >= 100,
-            "the MP3 job is bounded by the encoder",
-        )
     if "remote_overhead" in c:
         r = c["remote_overhead"].get("result") or {}
         if "client_overhead" in r:
@@ -220,20 +193,6 @@ def _resource_goals(res, c, add, ratio_row) -> None:
             "`benchmarks/remote_overhead.py`",
         )
 
-
-def _long_input_goals(res, c, add, ratio_row) -> None:
-    """Issue 20: hour-long inputs (benchmarks/long_inputs.py)."""
-    ratio_row("copy, 1-hour recording, warm, whole process", "copy_1hour_rec", "vax", 1.2)
-    if "cold_joined_1hour_720p" in c:
-        cold = c["cold_joined_1hour_720p"]
-        ratio_row("copy, 1-hour 720p MP4 joined from 20 parts, cold cache", "cold_joined_1hour_720p", "vax", 0.6,
-                  "read_bytes: " + ", ".join(f"{k} {v / MB:.0f} MB" for k, v in cold["read_bytes"].items())
-                  + f" of {cold['file_bytes'] / MB:.0f} MB")
-    for fmt, limit in (("mp3", 0.6), ("flac", 0.6), ("wav", 0.8)):
-        key = f"{fmt}_1hour_rec"
-        if key in c:
-            ratio_row(f"1-hour recording to {fmt.upper()}", key, "vax", limit,
-                      f"peak RSS vax {c[key]['maxrss_mb']['vax']:.0f} MB; no segmenting yet: one core")
 
 def table_rows(res: dict) -> list[str]:
     lines = [
@@ -266,6 +225,8 @@ def _describe(c: dict) -> str:
 
 
 def _check_text(case: dict) -> str:
+    if "goals" in case:
+        return goal_table.check_text(case)
     if "quality_snr_db" in case:
         return (
             "SNR vs source: "
@@ -292,10 +253,8 @@ def chart(res: dict, path: Path) -> None:
     c = res["cases"]
     labels, values, limits = [], [], []
     spec = [
-        ("copy_3min_mp4", "vax", "copy (process)", 1.25),
+        ("copy_3min_mp4", "vax", "copy (process)", 1.5),
         ("copy_3min_in_process", "vax_extract()", "copy (in-process)", 1.0),
-        ("batch_8x3min_720p", "vax_one_call", "8 files vs loop", 0.45),
-        ("batch_8x3min_720p", "vax_one_call_vs_xargs_P2", "8 files vs xargs -P2", 0.9),
         ("wav_3min_mp4", "vax", "WAV", 1.1),
         ("flac_3min_mp4", "vax", "FLAC", 1.1),
         ("mp3_192k_3min_mp4", "vax", "MP3 192k", 1.2),
@@ -374,7 +333,14 @@ def write(res: dict, md_path: Path, png_path: Path) -> None:
         "- inputs (generated once, cached outside the repository): "
         + ", ".join(f"{k} {v['bytes'] / MB:.0f} MB" for k, v in res["inputs"].items()),
         "",
-        "## Goals",
+        "## The goals of issue 20",
+        "",
+        "Each row: Debian's ffmpeg CLI and vax in the same rounds; what bounds the case is timed in the same",
+        "rounds too (Python with `import av` doing nothing; a minimal PyAV copy loop, `benchmarks/hinted_copy.py`).",
+        "",
+        *goal_table.markdown(res),
+        "",
+        "## Other goals",
         "",
         "| case | measured | goal | result | note |",
         "|---|---|---|---|---|",
@@ -393,6 +359,18 @@ def main(argv=None) -> None:
     res = json.loads(source.read_text())
     write(res, HERE / "RESULTS.md", HERE / "ratios.png")
     print(f"wrote {HERE / 'RESULTS.md'} and {HERE / 'ratios.png'}")
+    if update_readme(HERE.parent / "README.md", goal_table.readme_lines(res)):
+        print("updated the headline figures in README.md")
+
+
+def update_readme(path: Path, block: list[str]) -> bool:
+    """Replace the README's headline block (between its markers), so it quotes this run only."""
+    text = path.read_text()
+    start, end = text.find(goal_table.README_START), text.find(goal_table.README_END)
+    if start < 0 or end < start:
+        return False
+    path.write_text(text[:start] + "\n".join(block) + text[end + len(goal_table.README_END) :])
+    return True
 
 
 if __name__ == "__main__":
