@@ -19,6 +19,7 @@ import zlib
 from collections import deque
 from dataclasses import dataclass
 
+from .mp4index import read_index, tiled_crc
 from .policy import canonical_codec
 
 # Muxers whose demuxer hands back exactly the payloads they were given. The others re-chunk
@@ -33,6 +34,8 @@ SAME_SPAN = SAME_PACKETS - {"matroska", "mp3"}
 TAIL_PACKETS = 4  # packets decoded at the end: enough for a decoder with state (MP3's bit reservoir)
 FIXED_FRAME_DECODERS = frozenset({"aac", "mp3", "mp3float", "mp2", "mp2float", "ac3", "ac3_fixed", "eac3"})
 SPAN_SLACK = 0.002  # seconds: timestamps rescaled into the output's time base may round
+INDEX_MUXERS = frozenset({"ipod", "mp4", "mov"})  # the ones whose sample index mp4index reads
+INDEX_MIN_PACKETS = 64  # fewer: demuxing costs nothing, and the last second may hold them all
 
 
 @dataclass(frozen=True)
@@ -65,7 +68,10 @@ def prove(container, plan, evidence, path) -> tuple[Proven, list[str]]:
         problems += _check_ends(container, stream)
         samples = evidence.samples
     else:
-        samples, problems = _check_packets(container, stream, plan.format.muxer, evidence)
+        checked = _check_index(container, stream, plan.format.muxer, evidence, path)
+        if checked is None:
+            checked = _check_packets(container, stream, plan.format.muxer, evidence)
+        samples, problems = checked
         rate = ctx.sample_rate  # the decoder's, now that it decoded (HE-AAC doubles the header's)
     start = float(stream.start_time * stream.time_base) if stream.start_time is not None else 0.0
     figures = Proven(codec=canonical_codec(ctx.name), sample_rate=rate, channels=ctx.channels,
@@ -145,6 +151,56 @@ class _Count:
             return self.head + tail  # no timestamps to count by: the duration check will say so
         middle = self.tail[0].pts - self.middle_start
         return self.head + round(middle * self.time_base * decoder.sample_rate) + tail
+
+
+def _check_index(container, stream, muxer: str, evidence, path) -> tuple[int, list[str]] | None:
+    """An MP4/M4A of a fixed-frame codec (AAC) proven from its sample index instead of a demux:
+    the index must list as many samples as were written, lying one after another over the whole
+    media data, whose bytes must have the written CRC-32, and its durations must span the
+    written time. The first and last packets are decoded as in ``_check_packets``; the samples
+    between count a frame each. None: not such a file, or not one the index reader knows (the
+    caller demuxes it all, which also names what is wrong)."""
+    import av
+
+    if muxer not in INDEX_MUXERS or stream.codec_context.name not in FIXED_FRAME_DECODERS or not stream.duration:
+        return None
+    index = read_index(path)
+    if index is None or len(index.sizes) < INDEX_MIN_PACKETS or index.timescale != 1 / stream.time_base:
+        return None
+    tiled = tiled_crc(path, index)
+    if tiled is None:
+        return None
+    count, (size, crc) = len(index.sizes), tiled
+    problems: list[str] = []
+    if count != evidence.packets:
+        problems.append(f"it holds {count} packets, {evidence.packets} were written")
+    if size != evidence.payload_bytes:
+        problems.append(f"its audio is {size} bytes, {evidence.payload_bytes} were written")
+    elif crc != evidence.payload_crc:
+        problems.append("its audio differs from what was written (CRC-32 mismatch)")
+    span = index.ticks / index.timescale
+    if abs(span - evidence.span) > SPAN_SLACK:
+        problems.append(f"its packets span {span:.3f}s, {evidence.span:.3f}s were written")
+    try:
+        return _count_at_ends(container, stream, count, size), problems
+    except av.error.FFmpegError as exc:
+        return 0, [*problems, f"it does not decode at both ends ({getattr(exc, 'strerror', None) or exc})"]
+
+
+def _count_at_ends(container, stream, count: int, size: int) -> int:
+    """Samples of ``count`` packets: the first ones decoded, then (seeking) the last ones."""
+    counter = _Count(stream)
+    head = 0
+    for packet in container.demux(stream):
+        if packet.size:
+            counter.add_head(packet)
+            head += 1
+            if head == TAIL_PACKETS:
+                break
+    counter.decoder.flush_buffers()
+    container.seek(max(0, stream.duration - round(1 / stream.time_base)), stream=stream)
+    counter.tail.extend(packet for packet in container.demux(stream) if packet.size)
+    return counter.finish(count, size)
 
 
 def _check_packets(container, stream, muxer: str, evidence) -> tuple[int, list[str]]:
