@@ -99,8 +99,8 @@ def _copy_plain(state: _CopyState, witness: PacketWitness, output, out_stream, s
     last_dts, last_end, last_length, taken = state.last_dts, state.last_end, state.last_length, report.packets
     count, size, crc, first, end = witness.figures()
     for packet in source:
-        pts, dts = packet.pts, packet.dts
-        length = packet.duration or step
+        pts, dts, duration = packet.pts, packet.dts, packet.duration
+        length = duration or step
         if (dts is None or last_dts is None or dts <= last_dts or not length or pts is None
                 or pts - last_end > last_length >> 1 or next(packet.iter_sidedata(), None) is not None
                 or (progress is not None and (taken + 1) % PROGRESS_EVERY == 0)):
@@ -115,7 +115,7 @@ def _copy_plain(state: _CopyState, witness: PacketWitness, output, out_stream, s
         count += 1
         size += packet.size
         crc = crc32(packet, crc)
-        stop = pts + (packet.duration or 0)  # the witness's span: the packets' own durations
+        stop = pts + (duration or 0)  # the witness's span: the packets' own durations
         if pts < first:  # noqa: PLR1730 - a comparison, not a call of min(), 170k times
             first = pts
         if stop > end:  # noqa: PLR1730
