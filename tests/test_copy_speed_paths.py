@@ -102,3 +102,12 @@ def test_the_plain_copy_loop_is_the_one_a_whole_copy_takes(media, tmp_path, monk
     monkeypatch.setattr(copy_module, "_copy_plain", lambda *args: taken.append(1) or original(*args))
     _copy(media, tmp_path)
     assert taken == [1]
+
+
+def test_the_index_reader_declines_what_it_does_not_expect(media, tmp_path):
+    assert read_index(media["mp4_aac"]) is None  # a video track beside the audio
+    assert read_index(media["wav_audio"]) is None  # not an MP4
+    copied = _copy(media, tmp_path).output
+    assert read_index(copied) is not None
+    (tmp_path / "junk.m4a").write_bytes(copied.read_bytes() + b"\0\0\0")  # trailing bytes after the boxes
+    assert read_index(tmp_path / "junk.m4a") is None
