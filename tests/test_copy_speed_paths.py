@@ -111,3 +111,38 @@ def test_the_index_reader_declines_what_it_does_not_expect(media, tmp_path):
     assert read_index(copied) is not None
     (tmp_path / "junk.m4a").write_bytes(copied.read_bytes() + b"\0\0\0")  # trailing bytes after the boxes
     assert read_index(tmp_path / "junk.m4a") is None
+
+
+def test_damage_met_by_the_plain_copy_loop_is_a_damaged_input(media, tmp_path, monkeypatch):
+    import av
+
+    from extractor.errors import DamagedInput
+
+    real_open = copy_module.open_audio_only
+
+    class Breaking:
+        """The real container, whose demux fails after a few dozen packets, as damaged data does."""
+
+        def __init__(self, container):
+            self.container = container
+
+        def demux(self, stream):
+            for count, packet in enumerate(self.container.demux(stream)):
+                if count == 40:
+                    raise av.error.InvalidDataError(1094995529, "Invalid data found when processing input")
+                yield packet
+
+        def __getattr__(self, name):
+            return getattr(self.container, name)
+
+    def opening(plan):
+        container, stream = real_open(plan)
+        return Breaking(container), stream
+
+    monkeypatch.setattr(copy_module, "open_audio_only", opening)
+    spec = JobSpec.build(str(media["mp4_aac"]), output=f"{tmp_path}/")
+    with pytest.raises(DamagedInput) as caught:
+        run_spec(spec, backends={"local": LocalBackend()})
+    assert caught.value.exit_code == 11
+    assert "damaged" in caught.value.one_line()
+    assert list(tmp_path.iterdir()) == []

@@ -22,10 +22,12 @@ from .source import (
     FrameGuard,
     check_complete,
     decode_errors,
+    demux_errors,
     open_audio_only,
     packet_time,
     packets,
     raise_no_audio,
+    read_failed,
     seek,
 )
 from .tags import prepare_output
@@ -40,7 +42,8 @@ def copy_track(plan, destination: Path, progress: ProgressFn | None = None) -> R
         state = _CopyState(plan, stream, report)
         if plan.start:
             seek(container, stream, plan.shift - PREROLL_SECONDS)
-        source = packets(container, stream, plan, report)
+        demuxed = container.demux(stream)
+        source = packets(container, stream, plan, report, demuxed)
         # The first packet says whether the source tells its decoder to skip priming (MP3 muxer options).
         first = next(source, None)
         skips = first is not None and _skip_samples(first, ends_trimmed=True) > 0
@@ -55,7 +58,7 @@ def copy_track(plan, destination: Path, progress: ProgressFn | None = None) -> R
                 _mux_before(output, out_stream, own_header, first)
             if first is not None and _take_one(state, witness, output, out_stream, first, progress) \
                     and state.plain():
-                _copy_plain(state, witness, output, out_stream, source, progress)
+                _copy_plain(state, witness, output, out_stream, demuxed, progress)
             else:
                 for packet in source:
                     if not _take_one(state, witness, output, out_stream, packet, progress):
@@ -88,7 +91,7 @@ def _take_one(state: _CopyState, witness: PacketWitness, output, out_stream, pac
     return True
 
 
-def _copy_plain(state: _CopyState, witness: PacketWitness, output, out_stream, source, progress) -> None:
+def _copy_plain(state: _CopyState, witness: PacketWitness, output, out_stream, demuxed, progress) -> None:
     """The rest of a whole-track copy (no range, no salvage, no MP3 header to watch: nearly every
     copy), after its first packet. An hour of AAC is 170k packets, so the ordinary packet (after
     the previous one, no hole before it, no side data) is counted, hashed and muxed here with
@@ -98,7 +101,17 @@ def _copy_plain(state: _CopyState, witness: PacketWitness, output, out_stream, s
     report = state.report
     last_dts, last_end, last_length, taken = state.last_dts, state.last_end, state.last_length, report.packets
     count, size, crc, first, end = witness.figures()
-    for packet in source:
+    read, damage = demuxed.__next__, demux_errors()
+    while True:  # the demux itself, not ``source.packets``: a generator's resume costs ~0.1 us a packet
+        try:
+            packet = read()
+        except StopIteration:
+            break
+        except damage as exc:
+            read_failed(exc, state.plan, report)  # raises: a plain copy is never a salvage
+            break
+        if not packet.size:  # the demuxer's flush packet
+            continue
         pts, dts, duration = packet.pts, packet.dts, packet.duration
         length = duration or step
         if (dts is None or last_dts is None or dts <= last_dts or not length or pts is None
