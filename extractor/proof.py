@@ -3,7 +3,9 @@
 What the engine wrote (``backends.base.Evidence``) is compared with the file as it now is:
 
 - through an FFmpeg muxer: the file is demuxed to the end and its payloads must match the ones
-  handed to the muxer in number, bytes and CRC-32, and their timestamps must span the same time;
+  handed to the muxer in number, bytes and CRC-32, and their timestamps must span the same time
+  (an MP4/M4A of AAC: the same figures, read from its sample index and the bytes it points at,
+  see ``mp4index``: an hour is 170k packets, 0.3 s to demux, ~0.03 s this way);
 - through a writer of our own (libsndfile, LAME): the file's size and the CRC-32 of its bytes
   past the rewritten header must match, and the header's declared length must be the number of
   samples handed to the encoder.
