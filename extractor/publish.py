@@ -26,7 +26,6 @@ import contextlib
 import errno
 import os
 import re
-import secrets
 import stat
 import time
 from pathlib import Path
@@ -151,7 +150,7 @@ def check_destination(output: Path, source: Path, overwrite: bool) -> None:
 
 def temp_path_for(output: Path) -> Path:
     """A hidden name beside ``output``, never longer than a name may be (a long output name is cut)."""
-    tail = f"{TEMP_MARK}{os.getpid()}-{secrets.token_hex(4)}{output.suffix}"
+    tail = f"{TEMP_MARK}{os.getpid()}-{os.urandom(4).hex()}{output.suffix}"
     room = NAME_MAX - 1 - len(tail.encode())
     stem = output.stem.encode("utf-8", "surrogateescape")[:room].decode("utf-8", "ignore")
     return output.with_name(f".{stem}{tail}")

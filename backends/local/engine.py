@@ -14,9 +14,7 @@ from backends.base import ProgressFn, RunReport
 from extractor.errors import OutputError
 
 from .copy import copy_track
-from .multitrack import can_run_together, run_together
 from .tags import finish_output
-from .transcode import transcode_track
 
 _OUTPUT_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EACCES)
 
@@ -33,7 +31,10 @@ class LocalBackend:
         return None  # nothing leaves this machine
 
     def run(self, plan, destination: Path, progress: ProgressFn | None = None) -> RunReport:
-        run = copy_track if plan.is_copy else transcode_track
+        if plan.is_copy:
+            run = copy_track
+        else:  # imported here: a stream copy needs none of the decoders, encoders and sinks
+            from .transcode import transcode_track as run
         try:
             report = run(plan, destination, progress)
             _finish(plan, destination, report)
@@ -44,10 +45,14 @@ class LocalBackend:
             raise
 
     def can_run_together(self, plans) -> bool:
+        from .multitrack import can_run_together
+
         return can_run_together(plans)
 
     def run_together(self, plans, destinations: list[Path], progress=None) -> list[RunReport]:
         """Several tracks of one input in one read of it (see multitrack.py)."""
+        from .multitrack import run_together
+
         try:
             reports = run_together(plans, destinations, progress)
             for plan, destination, report in zip(plans, destinations, reports):

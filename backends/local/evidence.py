@@ -45,6 +45,16 @@ class PacketWitness:
         if self._end is None or end > self._end:
             self._end = end
 
+    def figures(self) -> tuple:
+        """(packets, bytes, CRC, first tick, end tick) so far, for a loop that keeps them in local
+        names (the stream copy's) and hands them back with ``set_figures``."""
+        ev = self.evidence
+        return ev.packets, ev.payload_bytes, ev.payload_crc, self._first, self._end
+
+    def set_figures(self, packets: int, size: int, crc: int, first, end) -> None:
+        ev = self.evidence
+        ev.packets, ev.payload_bytes, ev.payload_crc, self._first, self._end = packets, size, crc, first, end
+
     def result(self, samples: int | None = None) -> Evidence:
         ev = self.evidence
         known = self._first is not None and self._time_base is not None

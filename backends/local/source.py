@@ -121,25 +121,33 @@ def seek(container, stream, seconds: float) -> None:
     container.seek(int(seconds / stream.time_base), stream=stream, backward=True, any_frame=False)
 
 
-def packets(container, stream, plan, report: RunReport):
-    """The track's packets, skipping the demuxer's empty flush packet; damage becomes a clear error."""
-    iterator = container.demux(stream)
+def packets(container, stream, plan, report: RunReport, iterator=None):
+    """The track's packets (from ``iterator``, a demux of it, when given), skipping the demuxer's
+    empty flush packet; damage becomes a clear error."""
+    if iterator is None:
+        iterator = container.demux(stream)
     while True:
         try:
             packet = next(iterator)
         except StopIteration:
             return
         except demux_errors() as exc:
-            if plan.spec.salvage:
-                report.source_complete = False
-                report.notes.append(f"reading stopped at damaged data ({exc.strerror or exc})")
-                return
-            raise DamagedInput(
-                f"{plan.source.path}: the file is damaged ({getattr(exc, 'strerror', None) or exc})",
-                hint="--salvage keeps what is readable") from None
+            read_failed(exc, plan, report)
+            return
         if packet.size == 0:
             continue
         yield packet
+
+
+def read_failed(exc, plan, report: RunReport) -> None:
+    """Reading stopped at damaged data: noted with --salvage (what was read is kept), else an error."""
+    if plan.spec.salvage:
+        report.source_complete = False
+        report.notes.append(f"reading stopped at damaged data ({exc.strerror or exc})")
+        return
+    raise DamagedInput(
+        f"{plan.source.path}: the file is damaged ({getattr(exc, 'strerror', None) or exc})",
+        hint="--salvage keeps what is readable") from None
 
 
 def check_complete(plan, report: RunReport, unfilled: float = 0.0) -> None:

@@ -99,11 +99,18 @@ def run_jobs(make_specs, *, dry_run: bool, as_json: bool, quiet: bool, debug: bo
     With ``batch`` settings and several jobs (or a folder/pattern, or --skip-existing), the
     jobs run in parallel worker processes instead (``extractor.batch.pool.run_batch``).
     """
-    import extractor.api  # noqa: F401  (start-up's imports end before a stop may land inside a job)
+    # Start-up's imports end here, before a stop may land inside a job; PyAV and the local engine
+    # too, which nearly every job needs, so that they count as start-up (see app.startup_over).
+    import av  # noqa: F401
 
+    import backends.local  # noqa: F401
+    import extractor.api  # noqa: F401
+
+    from .app import startup_over
     from .stop import ready
 
     ready()
+    startup_over()
     if batch is not None and not dry_run and batch.applies(len(make_specs)):
         from extractor.batch.pool import run_batch
 
