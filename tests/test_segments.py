@@ -33,13 +33,14 @@ def test_the_segmented_wav_is_the_serial_wav(long_mp4, tmp_path, monkeypatch):
     calls = []
     monkeypatch.setattr(segments, "MIN_SECONDS", 1.0)
     monkeypatch.setattr(segments, "cores_free", lambda: 2.0)
-    real = segments.segmented_wav
-    monkeypatch.setattr(segments, "segmented_wav", lambda plan, dest: calls.append(plan) or real(plan, dest))
+    real = segments.run
+    monkeypatch.setattr(segments, "run", lambda plan, dest: calls.append(plan) or real(plan, dest))
     (joined,) = run_spec(JobSpec.build(str(long_mp4), format="wav", output=f"{tmp_path}/joined/"),
                          backends={"local": LocalBackend()})
     assert len(calls) == 1 and any("segments" in note for note in joined.notes)
     assert joined.verification.samples == serial.verification.samples
     assert joined.output.read_bytes() == serial.output.read_bytes()
+    assert joined.verification.method == "evidence"  # the CRC composed from the workers' matched the file
 
 
 def test_no_free_core_or_a_short_input_stays_serial(long_mp4, tmp_path, monkeypatch):
