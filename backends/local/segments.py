@@ -29,7 +29,7 @@ MAX_WORKERS = 8
 BLOCK = 65536  # samples per block handed to an encoder
 
 # Output format -> the module that knows how to encode a segment and join the segments.
-FORMATS = {"wav": "segment_wav", "flac": "segment_flac", "mp3": "segment_mp3"}
+FORMATS = {"wav": "segment_wav", "flac": "segment_flac"}
 
 
 def cores_free() -> float:
@@ -78,6 +78,11 @@ class Job:
     temp: str  # the worker's output file, beside the destination
     settings: dict = field(default_factory=dict)  # the format module's, from its start(plan, ...)
 
+    @property
+    def scratch(self) -> str:
+        """A second file the worker may use; removed with ``temp`` whatever happens."""
+        return self.temp + ".enc"
+
 
 def workers() -> int:
     return max(2, min(MAX_WORKERS, os.cpu_count() or 1, int(cores_free())))
@@ -110,8 +115,9 @@ def run(plan, destination: Path):
             return None
         return module.join(plan, destination, jobs, results)
     finally:
-        for job in jobs:
-            _remove(job.temp)
+        for job in jobs:  # also after an interrupt ended the workers before they could clean up
+            remove(job.temp)
+            remove(job.scratch)
 
 
 def _map(work, jobs: list) -> list:
@@ -129,7 +135,7 @@ def _map(work, jobs: list) -> list:
         pool.join()
 
 
-def _remove(path: str) -> None:
+def remove(path: str) -> None:
     try:
         os.unlink(path)
     except FileNotFoundError:

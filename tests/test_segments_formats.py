@@ -1,0 +1,122 @@
+"""One long file on every core, for the encoded formats: a FLAC joined from segments decodes to
+exactly the serial FLAC's samples; an MP3 joined from segments has the serial MP3's length and
+its quality, overall and around each seam.
+
+The input is a chirp plus noise (every frequency, no silence: a misplaced, doubled or missing
+block shows in the comparison) long enough for a later segment's frame numbers to need two
+bytes. The threshold is forced low and the cores forced free so the parallel path runs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from backends import LocalBackend
+from backends.local import segments
+from extractor import JobSpec
+from extractor.api import run_spec
+
+SECONDS = 24.0
+RATE = 48000
+
+
+@pytest.fixture(scope="module")
+def chirp_m4a(tmp_path_factory):
+    import av
+    import numpy as np
+
+    path = tmp_path_factory.mktemp("segf") / "lecture.m4a"
+    rng = np.random.default_rng(20)
+    t = np.arange(int(SECONDS * RATE)) / RATE
+    sweep = 0.3 * np.sin(2 * np.pi * (100 * t + 8000 * t * t / (2 * SECONDS)))
+    planes = np.stack([sweep + 0.05 * rng.standard_normal(len(t)),
+                       0.8 * sweep + 0.05 * rng.standard_normal(len(t))]).astype(np.float32)
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("aac", rate=RATE)
+        stream.layout, stream.bit_rate = "stereo", 128000
+        for at in range(0, planes.shape[1], 1024):
+            frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(planes[:, at:at + 1024]), format="fltp",
+                                               layout="stereo")
+            frame.sample_rate, frame.pts = RATE, at
+            for packet in stream.encode(frame):
+                out.mux(packet)
+        for packet in stream.encode(None):
+            out.mux(packet)
+    return path
+
+
+def _run(source, folder, fmt, **options):
+    (result,) = run_spec(JobSpec.build(str(source), format=fmt, output=f"{folder}/", **options),
+                         backends={"local": LocalBackend()})
+    return result
+
+
+@pytest.fixture
+def parallel(monkeypatch):
+    monkeypatch.setattr(segments, "MIN_SECONDS", 1.0)
+    monkeypatch.setattr(segments, "cores_free", lambda: 2.0)
+
+
+def _decoded(path):
+    import av
+    import numpy as np
+
+    with av.open(str(path)) as container:
+        return np.concatenate([frame.to_ndarray().reshape(-1, 2) if not frame.format.is_planar
+                               else frame.to_ndarray().T for frame in container.decode(audio=0)])
+
+
+def test_a_segmented_flac_decodes_to_the_serial_flacs_samples(chirp_m4a, tmp_path, monkeypatch, parallel):
+    import numpy as np
+    import soundfile
+
+    monkeypatch.setattr(segments, "cores_free", lambda: 0.0)
+    serial = _run(chirp_m4a, tmp_path / "serial", "flac")
+    monkeypatch.setattr(segments, "cores_free", lambda: 2.0)
+    monkeypatch.setattr(segments, "workers", lambda: 3)  # three segments: two seams
+    joined = _run(chirp_m4a, tmp_path / "joined", "flac")
+    assert not any("segments" in note for note in serial.notes)
+    assert "encoded in 3 segments on 3 cores" in joined.notes
+    assert joined.verification.method == "evidence"
+    expected, got = _decoded(serial.output), _decoded(joined.output)
+    assert got.shape == expected.shape == (round(SECONDS * RATE), 2)
+    assert np.array_equal(got, expected)  # sample for sample
+    read, rate = soundfile.read(str(joined.output), dtype="int16")  # libFLAC checks every frame's CRCs
+    assert rate == RATE and np.array_equal(read, expected)
+    info = soundfile.info(str(joined.output))
+    assert info.frames == len(expected)
+    # Renumbered frames are the serial frames, byte for byte: only STREAMINFO's MD5 differs (zeros).
+    data, reference = joined.output.read_bytes(), serial.output.read_bytes()
+    assert data[26:42] == bytes(16) and data[:26] + data[42:] == reference[:26] + reference[42:]
+
+
+def test_renumbered_frame_headers_grow_and_keep_valid_crcs():
+    from backends.local import segment_flac
+
+    crc16 = segment_flac._Crc16()
+    body = bytes(range(256)) * 7
+    for number in (0, 127, 128, 2047, 2048, 65535, 65536, 1 << 30):
+        coded = segment_flac._utf8_number(number)
+        assert coded == (chr(number).encode("utf-8", "surrogatepass") if number < 0x110000 else coded)
+        header = bytes([0xFF, 0xF8, 0xC9, 0x18]) + segment_flac._utf8_number(5)
+        header += bytes([segment_flac._crc8(header)])
+        frame = header + body + crc16.of(header + body).to_bytes(2, "big")
+        moved = segment_flac._renumbered(frame, number, crc16)
+        new_header = moved[:4 + len(coded) + 1]
+        assert moved[4:4 + len(coded)] == coded and segment_flac._crc8(new_header[:-1]) == new_header[-1]
+        assert int.from_bytes(moved[-2:], "big") == crc16.of(moved[:-2])  # computed without reading the body
+
+
+def test_an_interrupt_while_joining_leaves_no_segment_files(chirp_m4a, tmp_path, monkeypatch, parallel):
+    from backends.local import segment_flac
+
+    def interrupted(plan, destination, jobs, results):
+        assert all(Path(part["path"]).exists() for part in results)  # the workers' files were there
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(segment_flac, "join", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        _run(chirp_m4a, tmp_path / "out", "flac")
+    assert list((tmp_path / "out").iterdir()) == []  # no output, no segment, no scratch file
