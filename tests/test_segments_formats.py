@@ -120,3 +120,56 @@ def test_an_interrupt_while_joining_leaves_no_segment_files(chirp_m4a, tmp_path,
     with pytest.raises(KeyboardInterrupt):
         _run(chirp_m4a, tmp_path / "out", "flac")
     assert list((tmp_path / "out").iterdir()) == []  # no output, no segment, no scratch file
+
+
+def _snr(reference, decoded, window=None) -> float:
+    import numpy as np
+
+    if window is not None:
+        reference, decoded = reference[window[0]:window[1]], decoded[window[0]:window[1]]
+    error = decoded.astype(np.float64) - reference
+    return float(10 * np.log10(np.sum(reference.astype(np.float64) ** 2) / np.sum(error ** 2)))
+
+
+def test_a_segmented_mp3_has_the_serial_length_and_quality(chirp_m4a, tmp_path, monkeypatch, parallel):
+    import numpy as np
+
+    from backends.local import segment_mp3
+
+    monkeypatch.setattr(segments, "cores_free", lambda: 0.0)
+    serial = _run(chirp_m4a, tmp_path / "serial", "mp3", bitrate="192k")
+    monkeypatch.setattr(segments, "cores_free", lambda: 2.0)
+    monkeypatch.setattr(segments, "workers", lambda: 3)
+    seams = []
+    real = segment_mp3._seam
+    monkeypatch.setattr(segment_mp3, "_seam", lambda a, b: seams.append(real(a, b)) or seams[-1])
+    joined = _run(chirp_m4a, tmp_path / "joined", "mp3", bitrate="192k")
+    assert "encoded in 3 segments on 3 cores" in joined.notes and len(seams) == 2 and None not in seams
+    assert joined.verification.method == "evidence"
+    source, expected, got = _decoded(chirp_m4a), _decoded(serial.output), _decoded(joined.output)
+    assert got.shape == expected.shape == source.shape  # gapless: the tag's delay and padding are right
+    assert abs(_snr(source, got) - _snr(source, expected)) < 0.1
+    for seam in seams:
+        at = seam * segment_mp3.FRAME - segment_mp3.DELAY
+        # Two frames either side, where a reservoir or priming fault would show, and a second after.
+        near, after = (at - 2 * segment_mp3.FRAME, at + 2 * segment_mp3.FRAME), (at, at + RATE)
+        assert abs(_snr(source, got, near) - _snr(source, expected, near)) < 0.1
+        assert abs(_snr(source, got, after) - _snr(source, expected, after)) < 0.1
+    # With WARMUP frames of warm-up the later encoders reach the serial encoder's state: the
+    # joined file decodes to exactly the serial samples (a shorter warm-up fails this).
+    assert np.array_equal(got, expected)
+    # Up to the first seam the joined stream is the serial encoder's, byte for byte (after the tag).
+    data, reference = joined.output.read_bytes(), serial.output.read_bytes()
+    frame = segment_mp3.frame_size(data[:4])  # 576 bytes at 192k, 48 kHz
+    assert len(data) == len(reference)
+    assert data[frame:seams[0] * frame] == reference[frame:seams[0] * frame]
+
+
+def test_an_mp3_without_a_seam_where_the_reservoirs_fit_runs_serially(chirp_m4a, tmp_path, monkeypatch, parallel):
+    from backends.local import segment_mp3
+
+    monkeypatch.setattr(segment_mp3, "SEARCH", 0)  # no frame to try: no seam
+    result = _run(chirp_m4a, tmp_path, "mp3", bitrate="192k")
+    assert not any("segments" in note for note in result.notes)
+    assert result.verification.samples == round(SECONDS * RATE)
+    assert [p.name for p in tmp_path.iterdir()] == ["lecture.mp3"]  # the segment files are gone

@@ -29,7 +29,7 @@ MAX_WORKERS = 8
 BLOCK = 65536  # samples per block handed to an encoder
 
 # Output format -> the module that knows how to encode a segment and join the segments.
-FORMATS = {"wav": "segment_wav", "flac": "segment_flac"}
+FORMATS = {"wav": "segment_wav", "flac": "segment_flac", "mp3": "segment_mp3"}
 
 
 def cores_free() -> float:
