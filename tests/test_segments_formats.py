@@ -24,22 +24,26 @@ RATE = 48000
 
 @pytest.fixture(scope="module")
 def chirp_m4a(tmp_path_factory):
+    return _chirp(tmp_path_factory.mktemp("segf") / "lecture.m4a", RATE, 2)
+
+
+def _chirp(path, rate: int, channels: int):
     import av
     import numpy as np
 
-    path = tmp_path_factory.mktemp("segf") / "lecture.m4a"
     rng = np.random.default_rng(20)
-    t = np.arange(int(SECONDS * RATE)) / RATE
+    t = np.arange(int(SECONDS * rate)) / rate
     sweep = 0.3 * np.sin(2 * np.pi * (100 * t + 8000 * t * t / (2 * SECONDS)))
     planes = np.stack([sweep + 0.05 * rng.standard_normal(len(t)),
-                       0.8 * sweep + 0.05 * rng.standard_normal(len(t))]).astype(np.float32)
+                       0.8 * sweep + 0.05 * rng.standard_normal(len(t))][:channels]).astype(np.float32)
+    layout = "stereo" if channels == 2 else "mono"
     with av.open(str(path), "w") as out:
-        stream = out.add_stream("aac", rate=RATE)
-        stream.layout, stream.bit_rate = "stereo", 128000
+        stream = out.add_stream("aac", rate=rate)
+        stream.layout, stream.bit_rate = layout, 128000
         for at in range(0, planes.shape[1], 1024):
             frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(planes[:, at:at + 1024]), format="fltp",
-                                               layout="stereo")
-            frame.sample_rate, frame.pts = RATE, at
+                                               layout=layout)
+            frame.sample_rate, frame.pts = rate, at
             for packet in stream.encode(frame):
                 out.mux(packet)
         for packet in stream.encode(None):
@@ -64,7 +68,8 @@ def _decoded(path):
     import numpy as np
 
     with av.open(str(path)) as container:
-        return np.concatenate([frame.to_ndarray().reshape(-1, 2) if not frame.format.is_planar
+        channels = container.streams.audio[0].codec_context.channels
+        return np.concatenate([frame.to_ndarray().reshape(-1, channels) if not frame.format.is_planar
                                else frame.to_ndarray().T for frame in container.decode(audio=0)])
 
 
@@ -173,3 +178,26 @@ def test_an_mp3_without_a_seam_where_the_reservoirs_fit_runs_serially(chirp_m4a,
     assert not any("segments" in note for note in result.notes)
     assert result.verification.samples == round(SECONDS * RATE)
     assert [p.name for p in tmp_path.iterdir()] == ["lecture.mp3"]  # the segment files are gone
+
+
+def test_a_segmented_mp3_at_44100_hz_mono_borrows_across_several_frames(tmp_path, monkeypatch, parallel):
+    # At 128k mono a frame reads up to 511 reservoir bytes, more than one frame's data area
+    # (397 bytes), and 44.1 kHz frames differ in size (padding): the seams copy across frames.
+    from backends.local import segment_mp3
+
+    source = _chirp(tmp_path / "mono.m4a", 44100, 1)
+    monkeypatch.setattr(segments, "cores_free", lambda: 0.0)
+    serial = _run(source, tmp_path / "serial", "mp3", bitrate="128k")
+    monkeypatch.setattr(segments, "cores_free", lambda: 2.0)
+    seams = []
+    real = segment_mp3._seam
+    monkeypatch.setattr(segment_mp3, "_seam", lambda a, b: seams.append(real(a, b)) or seams[-1])
+    joined = _run(source, tmp_path / "joined", "mp3", bitrate="128k")
+    assert "encoded in 2 segments on 2 cores" in joined.notes and None not in seams
+    expected, got = _decoded(serial.output), _decoded(joined.output)
+    reference = _decoded(source)[:len(expected)]
+    assert got.shape == expected.shape == (round(SECONDS * 44100), 1)
+    assert abs(_snr(reference, got) - _snr(reference, expected)) < 0.1
+    at = seams[0] * segment_mp3.FRAME - segment_mp3.DELAY
+    for window in ((at - 2 * segment_mp3.FRAME, at + 2 * segment_mp3.FRAME), (at, at + 44100)):
+        assert abs(_snr(reference, got, window) - _snr(reference, expected, window)) < 0.1
