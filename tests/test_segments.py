@@ -34,7 +34,7 @@ def test_the_segmented_wav_is_the_serial_wav(long_mp4, tmp_path, monkeypatch):
     monkeypatch.setattr(segments, "MIN_SECONDS", 1.0)
     monkeypatch.setattr(segments, "cores_free", lambda: 2.0)
     real = segments.run
-    monkeypatch.setattr(segments, "run", lambda plan, dest: calls.append(plan) or real(plan, dest))
+    monkeypatch.setattr(segments, "run", lambda plan, dest, progress: calls.append(plan) or real(plan, dest, progress))
     (joined,) = run_spec(JobSpec.build(str(long_mp4), format="wav", output=f"{tmp_path}/joined/"),
                          backends={"local": LocalBackend()})
     assert len(calls) == 1 and any("segments" in note for note in joined.notes)

@@ -55,7 +55,7 @@ def _work(job):
 
     bits = job.settings["bits"]
     dtype = np.dtype("int16" if bits == 16 else "int32")
-    encoded = job.scratch
+    encoded = job.temp if job.number == 0 else job.scratch  # the first keeps its numbers: no second file
     reader = Reader(job)
     written = peak = 0
     with soundfile.SoundFile(encoded, mode="w", samplerate=job.rate, channels=job.channels, format="FLAC",
@@ -85,6 +85,12 @@ def _frames(path: str) -> list[tuple[int, int]]:
 
 
 def _renumber(job, encoded: str):
+    """A later segment's frames renumbered into its own file; the first segment's file as it is.
+    Either way with the CRC-32 of what the joined file will hold of it past its head."""
+    import zlib
+
+    from .evidence import HEAD
+
     with open(encoded, "rb") as f:
         head = f.read(42)
     block_min, block_max = int.from_bytes(head[8:10], "big"), int.from_bytes(head[10:12], "big")
@@ -92,26 +98,27 @@ def _renumber(job, encoded: str):
         return None  # not the fixed block size the cuts were placed on
     frames = _frames(encoded)
     metadata = frames[0][0] if frames else 0
-    first_number = job.begin // block_max
-    sizes = []
-    crc16 = _Crc16()
-    with open(encoded, "rb") as source, open(job.temp, "wb") as out:
-        if job.number == 0:
-            out.write(source.read(metadata))
-        for number, (offset, size) in enumerate(frames, first_number):
-            source.seek(offset)
-            frame = source.read(size)
-            if first_number:  # the first segment keeps its numbers
-                frame = _renumbered(frame, number, crc16)
+    if not frames or sum(size for _, size in frames) + metadata != os.path.getsize(encoded):
+        return None  # the parser did not account for every byte
+    crc, sizes = 0, [size for _, size in frames]
+    if job.number == 0:
+        with open(encoded, "rb") as f:
+            f.seek(HEAD)
+            while chunk := f.read(1 << 20):
+                crc = zlib.crc32(chunk, crc)
+    else:
+        crc16 = _Crc16()
+        with open(encoded, "rb") as source, open(job.temp, "wb") as out:
+            source.seek(metadata)
+            for k, (number, size) in enumerate(zip(range(job.begin // block_max, 1 << 36), sizes)):
+                frame = _renumbered(source.read(size), number, crc16)
                 if frame is None:
                     return None
-            out.write(frame)
-            sizes.append(len(frame))
-    if not sizes or sum(size for _, size in frames) + metadata != os.path.getsize(encoded):
-        return None  # the parser did not account for every byte
-    return {"path": job.temp, "metadata": metadata if job.number == 0 else 0, "frames": len(sizes),
-            "min_frame": min(sizes), "max_frame": max(sizes), "bytes": os.path.getsize(job.temp),
-            "block": block_max}
+                out.write(frame)
+                crc = zlib.crc32(frame, crc)
+                sizes[k] = len(frame)
+    return {"path": job.temp, "metadata": metadata if job.number == 0 else 0, "min_frame": min(sizes),
+            "max_frame": max(sizes), "bytes": os.path.getsize(job.temp), "block": block_max, "crc": crc}
 
 
 def _utf8_number(value: int) -> bytes:
@@ -201,30 +208,57 @@ class _Crc16:
 
 
 def join(plan, destination, jobs, results):
-    from .evidence import HashingFile
+    """The first segment's file, its STREAMINFO rewritten and the later segments' frames appended
+    (copied in the kernel), becomes the output; its evidence is composed from the workers' CRCs."""
+    from backends.base import Evidence
+
+    from .evidence import HEAD
+    from .segment_wav import crc32_combine
     from .segments import report
 
     samples = sum(part["samples"] for part in results)
-    if len({part["block"] for part in results}) != 1:
-        return None
     first = results[0]
-    target = HashingFile(destination)
-    try:
-        with open(first["path"], "rb") as f:
-            metadata = bytearray(f.read(first["metadata"]))
+    if len({part["block"] for part in results}) != 1 or first["bytes"] < HEAD:
+        return None
+    with open(first["path"], "r+b") as out:
+        metadata = bytearray(out.read(42))
         _patch_streaminfo(metadata, samples, min(p["min_frame"] for p in results), max(p["max_frame"] for p in results))
-        target.write(metadata)
-        for k, part in enumerate(results):
-            with open(part["path"], "rb") as f:
-                f.seek(first["metadata"] if k == 0 else 0)
-                while chunk := f.read(1 << 20):
-                    target.write(chunk)
-                    if target.error is not None:
-                        raise target.error
-    finally:
-        target.close()
-    evidence = target.evidence(samples, max(part["peak"] for part in results))
+        out.seek(0)
+        out.write(metadata)  # inside the head: the CRC of what follows holds
+        out.seek(0, os.SEEK_END)
+        crc = first["crc"]
+        for part in results[1:]:
+            with open(part["path"], "rb") as source:
+                _append(source, out, part["bytes"])
+            crc = crc32_combine(crc, part["crc"], part["bytes"])
+        size = out.tell()
+    os.replace(first["path"], destination)
+    evidence = Evidence(samples=samples, file_size=size, head=HEAD, tail_crc=crc,
+                        peak=max(part["peak"] for part in results))
     return report(plan, destination, samples, evidence, len(jobs))
+
+
+def _append(source, out, count: int) -> None:
+    out.flush()
+    left = count
+    try:
+        while left:
+            copied = os.copy_file_range(source.fileno(), out.fileno(), left)
+            if not copied:
+                break
+            left -= copied
+    except (AttributeError, OSError) as exc:  # no copy_file_range here, or not across these files
+        if isinstance(exc, OSError) and exc.errno not in (18, 22, 38, 95):  # EXDEV, EINVAL, ENOSYS, EOPNOTSUPP
+            raise
+    if left:
+        source.seek(count - left)
+        while left:
+            chunk = source.read(min(left, 1 << 20))
+            if not chunk:
+                raise OSError("a segment file ended early")
+            out.write(chunk)
+            left -= len(chunk)
+    out.seek(0, os.SEEK_END)
 
 
 def _patch_streaminfo(metadata: bytearray, samples: int, min_frame: int, max_frame: int) -> None:

@@ -121,27 +121,27 @@ def frame_size(header: bytes) -> int:
 
 def _frame_offsets(path: str):
     """Offsets of every frame of the file, and its length last; None where it is not a plain
-    run of frames (as LAME writes it)."""
-    import os
+    run of frames (as LAME writes it). Read in blocks: memory stays flat however long the file."""
     from array import array
 
     offsets = array("q")
-    end = os.path.getsize(path)
-    if not end:
-        return None
-    import mmap
-
-    with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as data:
-        at = 0
-        while at < end:  # a frame's length is in its header: one look per frame, no scan
-            size = frame_size(data[at:at + 4])
+    at = base = 0  # the next frame's offset; the file offset of ``data``'s first byte
+    data = b""
+    with open(path, "rb") as f:
+        while True:
+            if at + 4 > base + len(data):
+                block = f.read(1 << 20)
+                if not block:
+                    break
+                data, base = data[at - base:] + block, at
+            size = frame_size(data[at - base:at - base + 4])  # its length is in its header: no scan
             if not size:
                 return None
             offsets.append(at)
             at += size
-    if at != end:
+    if not offsets or at != base + len(data):
         return None
-    offsets.append(end)
+    offsets.append(at)
     return offsets
 
 

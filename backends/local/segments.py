@@ -27,6 +27,7 @@ from extractor.policy import MOV_DEMUXER
 MIN_SECONDS = 300.0  # shorter inputs finish before the workers would have started
 MAX_WORKERS = 8
 BLOCK = 65536  # samples per block handed to an encoder
+PROGRESS_SECONDS = 0.5
 
 # Output format -> the module that knows how to encode a segment and join the segments.
 FORMATS = {"wav": "segment_wav", "flac": "segment_flac", "mp3": "segment_mp3"}
@@ -88,8 +89,9 @@ def workers() -> int:
     return max(2, min(MAX_WORKERS, os.cpu_count() or 1, int(cores_free())))
 
 
-def run(plan, destination: Path):
-    """The plan's output written by parallel workers, as a RunReport; None: run it serially."""
+def run(plan, destination: Path, progress=None):
+    """The plan's output written by parallel workers, as a RunReport; None: run it serially.
+    ``progress`` (a fraction, 0..1) is called about twice a second while the workers run."""
     module = format_module(plan.format.name)
     rate = plan.sample_rate
     total = round(plan.expected_duration * rate)
@@ -110,7 +112,7 @@ def run(plan, destination: Path):
                         lo, hi, k == count - 1, slack if k == count - 1 else 0,
                         str(destination.with_name(f".{destination.name}.part{k}")), settings))
     try:
-        results = _map(module.work, jobs)
+        results = _map(module.work, jobs, progress, sum(job.hi - job.lo for job in jobs))
         if any(result is None for result in results):
             return None
         return module.join(plan, destination, jobs, results)
@@ -120,13 +122,19 @@ def run(plan, destination: Path):
             remove(job.scratch)
 
 
-def _map(work, jobs: list) -> list:
+def _map(work, jobs: list, progress, samples: int) -> list:
     import multiprocessing
 
     context = multiprocessing.get_context("fork" if hasattr(os, "fork") else "spawn")
-    pool = context.Pool(len(jobs), initializer=_ignore_interrupts)
+    done = context.Array("q", len(jobs), lock=False)  # samples each worker has decoded, for progress
+    pool = context.Pool(len(jobs), initializer=_start_worker, initargs=(done,))
     try:
-        return pool.map(work, jobs, chunksize=1)
+        pending = pool.map_async(work, jobs, chunksize=1)
+        while not pending.ready():
+            pending.wait(PROGRESS_SECONDS)
+            if progress and samples:
+                progress(min(1.0, sum(done) / samples))
+        return pending.get()
     except BaseException:
         pool.terminate()  # an interrupt or an error: no worker goes on writing into a file being removed
         raise
@@ -142,9 +150,14 @@ def remove(path: str) -> None:
         pass
 
 
-def _ignore_interrupts() -> None:
+_DONE = None  # in a worker: the shared progress counters
+
+
+def _start_worker(done) -> None:
     import signal
 
+    global _DONE
+    _DONE = done
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and ends the pool
 
 
@@ -191,6 +204,8 @@ class Reader:
                     count += keep_to - keep_from
                     if count >= BLOCK:
                         yield at, _joined(pending)
+                        if _DONE is not None:
+                            _DONE[job.number] = at + count - job.lo
                         pending, count = [], 0
                 cursor += frame.samples
                 if cursor - job.hi > job.look_past:

@@ -19,7 +19,7 @@ def transcode_track(plan, destination: Path, progress: ProgressFn | None = None)
     from . import segments
 
     if segments.suitable(plan):  # a long input with cores free: encoded in parallel segments
-        report = segments.run(plan, destination)
+        report = segments.run(plan, destination, progress)
         if report is not None:
             return report
     return decode_into(plan, open_sink(plan, destination), progress)
