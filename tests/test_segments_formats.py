@@ -201,3 +201,19 @@ def test_a_segmented_mp3_at_44100_hz_mono_borrows_across_several_frames(tmp_path
     at = seams[0] * segment_mp3.FRAME - segment_mp3.DELAY
     for window in ((at - 2 * segment_mp3.FRAME, at + 2 * segment_mp3.FRAME), (at, at + 44100)):
         assert abs(_snr(reference, got, window) - _snr(reference, expected, window)) < 0.1
+
+
+def test_the_frame_index_of_a_segment_file_is_right_across_read_blocks(tmp_path, monkeypatch):
+    # 44.1 kHz frames are 417 or 418 bytes: with small read blocks, headers and frames straddle them.
+    from backends.local import segment_mp3
+
+    sizes = [417, 418, 418, 417, 418, 417, 417, 418] * 40
+    data = b"".join(bytes([0xFF, 0xFB, 0x90 | (2 if size == 418 else 0), 0xC4]) + bytes(size - 4) for size in sizes)
+    path = tmp_path / "part.mp3"
+    path.write_bytes(data)
+    expected = [sum(sizes[:k]) for k in range(len(sizes) + 1)]
+    for block in (1000, 417, 4, 1 << 20):
+        monkeypatch.setattr(segment_mp3, "READ_BLOCK", block)
+        assert list(segment_mp3._frame_offsets(str(path))) == expected
+    path.write_bytes(data[:-3])  # a cut last frame is not a plain run of frames
+    assert segment_mp3._frame_offsets(str(path)) is None

@@ -28,6 +28,7 @@ FRAME = 1152
 DELAY = 576  # LAME's encoder delay, in samples
 WARMUP = 32  # frames a later segment's encoder runs before its first kept frame (see below)
 SEARCH = 400  # frames past a cut in which to find a seam where the reservoirs join
+READ_BLOCK = 1 << 20  # bytes read at a time when indexing a segment's frames
 BACK = 12  # frames before a seam whose data areas may hold its reservoir (511 bytes at most)
 GRID = FRAME
 BITRATES = (0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320)
@@ -122,6 +123,7 @@ def frame_size(header: bytes) -> int:
 def _frame_offsets(path: str):
     """Offsets of every frame of the file, and its length last; None where it is not a plain
     run of frames (as LAME writes it). Read in blocks: memory stays flat however long the file."""
+    import os
     from array import array
 
     offsets = array("q")
@@ -129,17 +131,17 @@ def _frame_offsets(path: str):
     data = b""
     with open(path, "rb") as f:
         while True:
-            if at + 4 > base + len(data):
-                block = f.read(1 << 20)
-                if not block:
+            if at + 4 > base + len(data):  # the next header is not all in the block: read on from it
+                f.seek(at)
+                data, base = f.read(READ_BLOCK), at
+                if not data:
                     break
-                data, base = data[at - base:] + block, at
             size = frame_size(data[at - base:at - base + 4])  # its length is in its header: no scan
             if not size:
                 return None
             offsets.append(at)
             at += size
-    if not offsets or at != base + len(data):
+    if not offsets or at != os.path.getsize(path):
         return None
     offsets.append(at)
     return offsets
