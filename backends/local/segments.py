@@ -12,6 +12,10 @@ decoded frame by its timestamp as the serial loop does, and keeps only the sampl
 given. A worker that cannot do its part (a decode error, a full disk, a track longer than its
 header says) makes the whole job run serially: ``run`` returns None, and so does a format
 module that finds it cannot join exactly. The serial path then reports any error as usual.
+
+AAC and Opus are not in the table yet: joining them needs each later encoder started early on
+the 1024/960 grid with its priming and warm-up packets dropped and one edit list for the whole;
+until that is built and measured exact they stay serial.
 """
 
 from __future__ import annotations
