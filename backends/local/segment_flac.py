@@ -76,12 +76,26 @@ def _work(job):
     return part
 
 
-def _frames(path: str) -> list[tuple[int, int]]:
-    """(offset, size) of every frame, from FFmpeg's FLAC parser (frames carry no length field)."""
+def _frames(path: str):
+    """(where the frames start, the size of each), from FFmpeg's FLAC parser (frames carry no
+    length field); None when they do not follow one another. Sizes in an array: a long segment
+    has hundreds of thousands of frames."""
+    from array import array
+
     import av
 
+    sizes, start, end = array("q"), None, None
     with av.open(path) as container:
-        return [(packet.pos, packet.size) for packet in container.demux(container.streams.audio[0]) if packet.size]
+        for packet in container.demux(container.streams.audio[0]):
+            if not packet.size:
+                continue
+            if start is None:
+                start = end = packet.pos
+            if packet.pos != end:
+                return None
+            sizes.append(packet.size)
+            end += packet.size
+    return None if start is None else (start, sizes)
 
 
 def _renumber(job, encoded: str):
@@ -97,10 +111,9 @@ def _renumber(job, encoded: str):
     if head[:4] != b"fLaC" or block_min != block_max or job.begin % block_max:
         return None  # not the fixed block size the cuts were placed on
     frames = _frames(encoded)
-    metadata = frames[0][0] if frames else 0
-    if not frames or sum(size for _, size in frames) + metadata != os.path.getsize(encoded):
+    if frames is None or frames[0] + sum(frames[1]) != os.path.getsize(encoded):
         return None  # the parser did not account for every byte
-    crc, sizes = 0, [size for _, size in frames]
+    (metadata, sizes), crc = frames, 0
     if job.number == 0:
         with open(encoded, "rb") as f:
             f.seek(HEAD)
