@@ -67,3 +67,22 @@ def test_a_track_longer_than_declared_falls_back_to_the_serial_loop(tmp_path, mo
                          backends={"local": LocalBackend()})
     assert not any("segments" in note for note in result.notes)  # the last worker found audio past the end
     assert result.output.read_bytes() == serial.output.read_bytes()
+
+
+def test_a_worker_ends_quietly_when_the_pool_stops_it(monkeypatch):
+    # Workers are forks of the CLI, whose SIGTERM handler raises its "stopped" error: a worker the
+    # pool terminates would print that error's traceback. A worker takes the default action
+    # instead, and leaves Ctrl-C to the parent.
+    import signal
+
+    saved = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
+    try:
+        signal.signal(signal.SIGTERM, lambda *_: None)
+        segments._start_worker(None)
+        assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL
+        assert signal.getsignal(signal.SIGHUP) == signal.SIG_DFL
+        assert signal.getsignal(signal.SIGINT) == signal.SIG_IGN
+    finally:
+        for signum, handler in saved.items():
+            signal.signal(signum, handler)
+        monkeypatch.setattr(segments, "_DONE", None)

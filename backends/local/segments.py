@@ -163,6 +163,11 @@ def _start_worker(done) -> None:
     global _DONE
     _DONE = done
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and ends the pool
+    # The parent's stop handlers came with the fork: a worker must die quietly when the pool
+    # ends it (SIGTERM), not raise the interface's "stopped" error with a traceback.
+    for name in ("SIGTERM", "SIGHUP", "SIGQUIT", "SIGALRM"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), signal.SIG_DFL)
 
 
 class Reader:
