@@ -19,7 +19,9 @@ HEADER = 44  # a canonical PCM WAV header
 
 
 def suits(plan) -> bool:
-    return (plan.sample_bits or 16) == 16 and not plan.codec.startswith("pcm_f")
+    # More than two channels take WAV's extensible header in the serial writer (it names the
+    # speakers); this canonical header does not, so those stay serial.
+    return (plan.sample_bits or 16) == 16 and not plan.codec.startswith("pcm_f") and plan.channels <= 2
 
 
 def reach(begin: int, end: int, total: int) -> tuple[int, int]:
