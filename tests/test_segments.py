@@ -33,13 +33,14 @@ def test_the_segmented_wav_is_the_serial_wav(long_mp4, tmp_path, monkeypatch):
     calls = []
     monkeypatch.setattr(segments, "MIN_SECONDS", 1.0)
     monkeypatch.setattr(segments, "cores_free", lambda: 2.0)
-    real = segments.segmented_wav
-    monkeypatch.setattr(segments, "segmented_wav", lambda plan, dest: calls.append(plan) or real(plan, dest))
+    real = segments.run
+    monkeypatch.setattr(segments, "run", lambda plan, dest, progress: calls.append(plan) or real(plan, dest, progress))
     (joined,) = run_spec(JobSpec.build(str(long_mp4), format="wav", output=f"{tmp_path}/joined/"),
                          backends={"local": LocalBackend()})
     assert len(calls) == 1 and any("segments" in note for note in joined.notes)
     assert joined.verification.samples == serial.verification.samples
     assert joined.output.read_bytes() == serial.output.read_bytes()
+    assert joined.verification.method == "evidence"  # the CRC composed from the workers' matched the file
 
 
 def test_no_free_core_or_a_short_input_stays_serial(long_mp4, tmp_path, monkeypatch):
@@ -66,3 +67,22 @@ def test_a_track_longer_than_declared_falls_back_to_the_serial_loop(tmp_path, mo
                          backends={"local": LocalBackend()})
     assert not any("segments" in note for note in result.notes)  # the last worker found audio past the end
     assert result.output.read_bytes() == serial.output.read_bytes()
+
+
+def test_a_worker_ends_quietly_when_the_pool_stops_it(monkeypatch):
+    # Workers are forks of the CLI, whose SIGTERM handler raises its "stopped" error: a worker the
+    # pool terminates would print that error's traceback. A worker takes the default action
+    # instead, and leaves Ctrl-C to the parent.
+    import signal
+
+    saved = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
+    try:
+        signal.signal(signal.SIGTERM, lambda *_: None)
+        segments._start_worker(None)
+        assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL
+        assert signal.getsignal(signal.SIGHUP) == signal.SIG_DFL
+        assert signal.getsignal(signal.SIGINT) == signal.SIG_IGN
+    finally:
+        for signum, handler in saved.items():
+            signal.signal(signum, handler)
+        monkeypatch.setattr(segments, "_DONE", None)

@@ -82,6 +82,30 @@ def lame_can_encode(plan) -> bool:
     return _lame() is not None
 
 
+def configure(lib, channels: int, rate: int, bitrate: int, tag: bool):
+    """A LAME encoder with FFmpeg's settings (see the module's docstring), or None. ``tag``: LAME
+    starts with a placeholder frame for its tag (``lame_get_lametag_frame`` fills it in)."""
+    gfp = lib.lame_init()
+    if not gfp:
+        return None
+    for setter, value in (
+        ("lame_set_num_channels", channels),
+        ("lame_set_in_samplerate", rate),
+        ("lame_set_out_samplerate", rate),
+        ("lame_set_VBR", 0),
+        ("lame_set_brate", bitrate // 1000),
+        ("lame_set_quality", QUALITY),
+        ("lame_set_mode", MONO if channels == 1 else JOINT_STEREO),
+        ("lame_set_bWriteVbrTag", int(tag)),
+        ("lame_set_write_id3tag_automatic", 0),
+    ):
+        getattr(lib, setter)(gfp, value)
+    if lib.lame_init_params(gfp) < 0:
+        lib.lame_close(gfp)
+        return None
+    return gfp
+
+
 class LameSink(SilenceWriter):
     def __init__(self, plan, destination: Path):
 
@@ -89,24 +113,9 @@ class LameSink(SilenceWriter):
 
         self.lib = lib = _lame()
         self.channels = plan.channels
-        self.gfp = lib.lame_init()
+        self.gfp = configure(lib, plan.channels, plan.sample_rate, plan.bitrate, tag=True)
         if not self.gfp:
-            raise InternalError("LAME could not start (lame_init failed)")
-        for setter, value in (
-            ("lame_set_num_channels", plan.channels),
-            ("lame_set_in_samplerate", plan.sample_rate),
-            ("lame_set_out_samplerate", plan.sample_rate),
-            ("lame_set_VBR", 0),
-            ("lame_set_brate", plan.bitrate // 1000),
-            ("lame_set_quality", QUALITY),
-            ("lame_set_mode", MONO if plan.channels == 1 else JOINT_STEREO),
-            ("lame_set_bWriteVbrTag", 1),
-            ("lame_set_write_id3tag_automatic", 0),
-        ):
-            getattr(lib, setter)(self.gfp, value)
-        if lib.lame_init_params(self.gfp) < 0:
-            lib.lame_close(self.gfp)
-            raise InternalError("LAME rejected the MP3 settings (lame_init_params failed)")
+            raise InternalError("LAME could not start or rejected the MP3 settings")
         self.rate = plan.sample_rate
         self.layout = LAYOUTS[plan.channels]
         # Planar float straight from the decoder needs no conversion at all (AAC, Opus, AC-3, MP3 decode

@@ -1,30 +1,40 @@
-"""One long file on every core: a WAV transcode of a long track cut into segments, each decoded
-in its own worker process and written straight into its place in the one output file.
+"""One long file on every core: a transcode of a long track cut into segments, each decoded and
+encoded in its own worker process, then joined into one output.
 
-Why it is exact: the track is cut on the output timeline, in samples. Each worker seeks to
-PREROLL_SECONDS before its segment (codecs with overlapping frames need the frames before a
-cut to decode the first kept sample exactly as a serial decode does), places every decoded
-frame by its timestamp as the serial loop does, and keeps only the samples of its segment.
-PCM needs no encoder state across the seams, so the joined file is byte for byte the serial
-one (tests/test_segments.py). Only plain whole-track WAV jobs of a long input, with more than
-one core free, take this path; anything it cannot do exactly returns None and runs serially.
-MP3/FLAC/AAC/Opus would need their encoders' state joined at each seam (bit reservoir,
-priming, frame numbers): not built yet.
+This module is the driver, the same for every format: it cuts the output timeline (in samples,
+on the encoder's frame grid), runs the workers in a fork pool and handles interrupts; what an
+encoder needs at a seam lives in one module per format (``FORMATS``, policy as data).
+
+Why a segment decodes exactly what the serial loop decodes: each worker seeks to
+PREROLL_SECONDS before the first sample it needs (codecs with overlapping frames need the
+frames before a cut to decode the first kept sample as a serial decode does), places every
+decoded frame by its timestamp as the serial loop does, and keeps only the samples it was
+given. A worker that cannot do its part (a decode error, a full disk, a track longer than its
+header says) makes the whole job run serially: ``run`` returns None, and so does a format
+module that finds it cannot join exactly. The serial path then reports any error as usual.
+
+AAC and Opus are not in the table yet: joining them needs each later encoder started early on
+the 1024/960 grid with its priming and warm-up packets dropped and one edit list for the whole;
+until that is built and measured exact they stay serial.
 """
 
 from __future__ import annotations
 
+import importlib
 import itertools
 import os
-import struct
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from backends.base import RunReport
 from extractor.policy import MOV_DEMUXER
 
 MIN_SECONDS = 300.0  # shorter inputs finish before the workers would have started
-WORKERS = 2
-HEADER = 44  # a canonical PCM WAV header
+MAX_WORKERS = 8
+BLOCK = 65536  # samples per block handed to an encoder
+PROGRESS_SECONDS = 0.5
+
+# Output format -> the module that knows how to encode a segment and join the segments.
+FORMATS = {"wav": "segment_wav", "flac": "segment_flac", "mp3": "segment_mp3"}
 
 
 def cores_free() -> float:
@@ -35,121 +45,211 @@ def cores_free() -> float:
         return 0.0
 
 
+def format_module(name: str):
+    module = FORMATS.get(name)
+    return None if module is None else importlib.import_module(f"{__package__}.{module}")
+
+
 def suitable(plan) -> bool:
+    """A plain whole-track transcode of a long input, with cores free, in a format we can join."""
     spec = plan.spec
+    module = format_module(plan.format.name)
     return (
-        plan.format.name == "wav" and not plan.is_copy and plan.expected_duration is not None
+        module is not None and not plan.is_copy and plan.expected_duration is not None
         and plan.expected_duration >= MIN_SECONDS and not spec.trims and not spec.salvage
-        and spec.loudness is None and not plan.lead_silence and (plan.sample_bits or 16) == 16
+        and spec.loudness is None and not plan.lead_silence and not plan.start and plan.end is None
         and plan.sample_rate == plan.track.sample_rate and plan.channels == plan.track.channels
         and plan.track.duration_exact and not plan.track.offset and plan.source.container == MOV_DEMUXER
-        and cores_free() > 1
+        and module.suits(plan) and cores_free() > 1
     )
 
 
-def segmented_wav(plan, destination: Path) -> RunReport | None:
-    """Write the plan's WAV with WORKERS processes; None when it cannot be done exactly."""
-    import multiprocessing
+@dataclass
+class Job:
+    """One worker's part: output samples [begin, end) are its own; it decodes [lo, hi)."""
 
-    rate, channels = plan.sample_rate, plan.channels
+    number: int
+    path: str
+    index: int
+    shift: float
+    rate: int
+    channels: int
+    begin: int
+    end: int
+    lo: int
+    hi: int
+    last: bool
+    look_past: int  # the last segment counts the samples found past the declared end, up to this
+    temp: str  # the worker's output file, beside the destination
+    settings: dict = field(default_factory=dict)  # the format module's, from its start(plan, ...)
+
+    @property
+    def scratch(self) -> str:
+        """A second file the worker may use; removed with ``temp`` whatever happens."""
+        return self.temp + ".enc"
+
+
+def workers() -> int:
+    return max(2, min(MAX_WORKERS, os.cpu_count() or 1, int(cores_free())))
+
+
+def run(plan, destination: Path, progress=None):
+    """The plan's output written by parallel workers, as a RunReport; None: run it serially.
+    ``progress`` (a fraction, 0..1) is called about twice a second while the workers run."""
+    module = format_module(plan.format.name)
+    rate = plan.sample_rate
     total = round(plan.expected_duration * rate)
-    bounds = [round(total * k / WORKERS) for k in range(WORKERS + 1)]
-    with open(destination, "wb") as f:
-        f.write(_wav_header(total, rate, channels))
-        f.truncate(HEADER + total * channels * 2)
+    count = workers()
+    grid = module.GRID
+    bounds = [0] + [round(total * k / count / grid) * grid for k in range(1, count)] + [total]
+    if any(b <= a for a, b in itertools.pairwise(bounds)):
+        return None
     # The last worker also looks past the declared end: audio there beyond the tolerance means
     # the header is short (a joined file), which only the serial loop handles (see decode.py).
     slack = round(plan.tolerance * rate)
-    jobs = [(plan.source.path, plan.track.index, plan.shift, rate, channels, bounds[k], bounds[k + 1],
-             slack if k == WORKERS - 1 else 0, str(destination)) for k in range(WORKERS)]
-    context = multiprocessing.get_context("fork" if hasattr(os, "fork") else "spawn")
-    pool = context.Pool(WORKERS, initializer=_ignore_interrupts)
+    settings = module.start(plan, destination, total)
+    jobs = []
+    for k in range(count):
+        begin, end = bounds[k], bounds[k + 1]
+        lo, hi = module.reach(begin, end, total)
+        jobs.append(Job(k, plan.source.path, plan.track.index, plan.shift, rate, plan.channels, begin, end,
+                        lo, hi, k == count - 1, slack if k == count - 1 else 0,
+                        str(destination.with_name(f".{destination.name}.part{k}")), settings))
     try:
-        results = pool.map(_segment, jobs)
+        results = _map(module.work, jobs, progress, sum(job.hi - job.lo for job in jobs))
+        if any(result is None for result in results):
+            return None
+        return module.join(plan, destination, jobs, results)
+    finally:
+        for job in jobs:  # also after an interrupt ended the workers before they could clean up
+            remove(job.temp)
+            remove(job.scratch)
+
+
+def _map(work, jobs: list, progress, samples: int) -> list:
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork" if hasattr(os, "fork") else "spawn")
+    done = context.Array("q", len(jobs), lock=False)  # samples each worker has decoded, for progress
+    pool = context.Pool(len(jobs), initializer=_start_worker, initargs=(done,))
+    try:
+        pending = pool.map_async(work, jobs, chunksize=1)
+        while not pending.ready():
+            pending.wait(PROGRESS_SECONDS)
+            if progress and samples:
+                progress(min(1.0, sum(done) / samples))
+        return pending.get()
     except BaseException:
         pool.terminate()  # an interrupt or an error: no worker goes on writing into a file being removed
         raise
     finally:
         pool.close()
         pool.join()
-    written = [count for count, _ in results]
-    if written != [b - a for a, b in itertools.pairwise(bounds)] or results[-1][1] > slack:
-        return None  # the track is not where or as long as its header says: run serially
-    report = RunReport(backend="local", written_duration=total / rate)
-    report.notes.append(f"decoded in {WORKERS} segments on {WORKERS} cores")
-    return report
 
 
-def _ignore_interrupts() -> None:
+def remove(path: str) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+
+
+_DONE = None  # in a worker: the shared progress counters
+
+
+def _start_worker(done) -> None:
     import signal
 
+    global _DONE
+    _DONE = done
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and ends the pool
+    # The parent's stop handlers came with the fork: a worker must die quietly when the pool
+    # ends it (SIGTERM), not raise the interface's "stopped" error with a traceback.
+    for name in ("SIGTERM", "SIGHUP", "SIGQUIT", "SIGALRM"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), signal.SIG_DFL)
 
 
-def _wav_header(frames: int, rate: int, channels: int) -> bytes:
-    data = frames * channels * 2
-    return (b"RIFF" + struct.pack("<I", 36 + data) + b"WAVE" + b"fmt " + struct.pack(
-        "<IHHIIHH", 16, 1, channels, rate, rate * channels * 2, channels * 2, 16) + b"data" + struct.pack("<I", data))
+class Reader:
+    """The samples [lo, hi) of a job's track on the output timeline, in blocks of about BLOCK
+    samples: ``blocks()`` yields (position, planes), one 1-D array per channel, in the decoder's
+    sample type. After it ends, ``past`` is the count of samples decoded beyond ``hi`` (counted
+    up to just over the job's look_past) and ``found`` is False when nothing was decoded."""
+
+    def __init__(self, job: Job):
+        self.job = job
+        self.past = 0
+        self.found = False
+        self.sample_format = None
+
+    def blocks(self):
+        import av
+
+        from extractor.mediainfo import READ_OPTIONS
+
+        from .source import PREROLL_SECONDS
+
+        job = self.job
+        pending: list = []
+        at = count = 0
+        cursor = None
+        with av.open(job.path, options=READ_OPTIONS) as container:
+            stream = container.streams[job.index]
+            for other in container.streams:
+                if other.index != job.index:
+                    other.discard = av.stream.Discard.all
+            start = job.shift + job.lo / job.rate - PREROLL_SECONDS
+            if job.lo and start > 0:
+                container.seek(int(start / stream.time_base), stream=stream, backward=True, any_frame=False)
+            for frame in container.decode(stream):
+                if cursor is None:  # placed by its timestamp, then each frame after the one before, as serially
+                    self.found, self.sample_format = True, frame.format.name
+                    cursor = 0 if not job.lo or frame.time is None else round((frame.time - job.shift) * job.rate)
+                keep_from, keep_to = max(0, job.lo - cursor), min(frame.samples, job.hi - cursor)
+                if keep_to > keep_from:
+                    if not pending:
+                        at = cursor + keep_from
+                    pending.append(_planes(frame, job.channels, keep_from, keep_to))
+                    count += keep_to - keep_from
+                    if count >= BLOCK:
+                        yield at, _joined(pending)
+                        if _DONE is not None:
+                            _DONE[job.number] = at + count - job.lo
+                        pending, count = [], 0
+                cursor += frame.samples
+                if cursor - job.hi > job.look_past:
+                    break
+        if pending:
+            yield at, _joined(pending)
+        self.past = max(0, cursor - job.hi) if cursor is not None else 0
 
 
-def _segment(job) -> tuple[int, int]:
-    """Decode one segment [begin, end) of the output timeline into its place: (samples written,
-    samples found past ``end``, counted up to just over ``look_past``)."""
-    import av
+def _planes(frame, channels: int, keep_from: int, keep_to: int) -> list:
+    from extractor.frames import plane_arrays
+
+    arrays = plane_arrays(frame)
+    if frame.format.is_planar:
+        return [plane[keep_from:keep_to] for plane in arrays]
+    packed = arrays[0].reshape(-1, channels)
+    return [packed[keep_from:keep_to, c] for c in range(channels)]
+
+
+def _joined(pending: list) -> list:
     import numpy as np
 
-    from extractor.mediainfo import READ_OPTIONS
-
-    from .sinks import _to_int
-    from .source import PREROLL_SECONDS
-
-    path, index, shift, rate, channels, begin, end, look_past, destination = job
-    written = 0
-    cursor = None
-    pending: list = []  # planes of consecutive samples, converted and written per block like the serial sink
-    pending_at = pending_count = 0
-    with av.open(path, options=READ_OPTIONS) as container, open(destination, "r+b") as out:
-        stream = container.streams[index]
-        for other in container.streams:
-            if other.index != index:
-                other.discard = av.stream.Discard.all
-        start = shift + begin / rate - PREROLL_SECONDS
-        if begin and start > 0:
-            container.seek(int(start / stream.time_base), stream=stream, backward=True, any_frame=False)
-        for frame in container.decode(stream):
-            if cursor is None:  # placed by its timestamp, then each frame after the one before, as serially
-                cursor = 0 if frame.time is None else round((frame.time - shift) * rate)
-                if not begin and abs(cursor) <= 1:
-                    cursor = 0
-            keep_from, keep_to = max(0, begin - cursor), min(frame.samples, end - cursor)
-            if keep_to > keep_from:
-                if not pending:
-                    pending_at = cursor + keep_from
-                pending.append(_planes(frame, channels, keep_from, keep_to))
-                pending_count += keep_to - keep_from
-                if pending_count >= BLOCK:
-                    written += _write(out, pending, pending_at, channels, np, _to_int)
-                    pending, pending_count = [], 0
-            cursor += frame.samples
-            if cursor - end > look_past:
-                break
-        if pending:
-            written += _write(out, pending, pending_at, channels, np, _to_int)
-    return written, max(0, cursor - end) if cursor is not None else 0
+    return [np.concatenate([part[c] for part in pending]) for c in range(len(pending[0]))]
 
 
-BLOCK = 65536  # samples per conversion and write
+def checked(job: Job, reader: Reader, written: int) -> bool:
+    """Whether the worker wrote all of [lo, hi) and, for the last one, found no more than the
+    slack past the declared end (more means the header is short: only the serial loop copes)."""
+    return reader.found and written == job.hi - job.lo and (not job.last or reader.past <= job.look_past)
 
 
-def _planes(frame, channels: int, keep_from: int, keep_to: int):
-    array = frame.to_ndarray()
-    if frame.format.is_planar:
-        return array[:, keep_from:keep_to]
-    return array.reshape(-1, channels)[keep_from:keep_to].T
+def report(plan, destination: Path, samples: int, evidence, workers_used: int):
+    from backends.base import RunReport
 
-
-def _write(out, pending: list, at: int, channels: int, np, to_int) -> int:
-    samples = np.ascontiguousarray(np.concatenate(pending, axis=1).T)
-    block = to_int(samples, np.dtype("int16"))
-    os.pwrite(out.fileno(), block.tobytes(), HEADER + at * channels * 2)
-    return len(block)
+    result = RunReport(backend="local", written_duration=samples / plan.sample_rate)
+    result.evidence = evidence
+    result.notes.append(f"encoded in {workers_used} segments on {workers_used} cores")
+    return result

@@ -18,8 +18,8 @@ def transcode_track(plan, destination: Path, progress: ProgressFn | None = None)
         return transcode_normalised(plan, destination, progress)
     from . import segments
 
-    if segments.suitable(plan):  # a long WAV with cores free: decoded in parallel segments
-        report = segments.segmented_wav(plan, destination)
+    if segments.suitable(plan):  # a long input with cores free: encoded in parallel segments
+        report = segments.run(plan, destination, progress)
         if report is not None:
             return report
     return decode_into(plan, open_sink(plan, destination), progress)
