@@ -181,6 +181,7 @@ class Reader:
         self.past = 0
         self.found = False
         self.sample_format = None
+        self.frame_samples = 0  # the longest decoded frame: a codec's end padding lies within one
 
     def blocks(self):
         import av
@@ -206,6 +207,7 @@ class Reader:
                     self.found, self.sample_format = True, frame.format.name
                     cursor = 0 if not job.lo or frame.time is None else round((frame.time - job.shift) * job.rate)
                 keep_from, keep_to = max(0, job.lo - cursor), min(frame.samples, job.hi - cursor)
+                self.frame_samples = max(self.frame_samples, frame.samples)
                 if keep_to > keep_from:
                     if not pending:
                         at = cursor + keep_from
@@ -242,8 +244,10 @@ def _joined(pending: list) -> list:
 
 def checked(job: Job, reader: Reader, written: int) -> bool:
     """Whether the worker wrote all of [lo, hi) and, for the last one, found no more than the
-    slack past the declared end (more means the header is short: only the serial loop copes)."""
-    return reader.found and written == job.hi - job.lo and (not job.last or reader.past <= job.look_past)
+    end padding past the declared end: no more than the slack, nor than one frame, as the serial
+    loop decides (more means the header is short: only the serial loop copes)."""
+    padding = min(job.look_past, reader.frame_samples)
+    return reader.found and written == job.hi - job.lo and (not job.last or reader.past <= padding)
 
 
 def report(plan, destination: Path, samples: int, evidence, workers_used: int):
