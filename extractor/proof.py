@@ -148,7 +148,10 @@ class _Count:
             return self.head + middle_packets * self.frame_samples + tail
         if decoder.name.startswith("pcm_") and decoder.format is not None:
             middle_bytes = size - self.head_bytes - sum(packet.size for packet in self.tail)
-            return self.head + middle_bytes // (decoder.format.bytes * decoder.channels) + tail
+            # Bytes per sample as stored, from what the head decoded to: 24-bit PCM is stored in 3
+            # bytes but decodes to 32-bit samples, so the decoded format's width would undercount.
+            stored = self.head_bytes / self.head if self.head else decoder.format.bytes * decoder.channels
+            return self.head + round(middle_bytes / stored) + tail
         if self.middle_start is None or self.tail[0].pts is None:
             return self.head + tail  # no timestamps to count by: the duration check will say so
         middle = self.tail[0].pts - self.middle_start

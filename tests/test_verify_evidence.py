@@ -166,3 +166,15 @@ def test_loudness_is_measured_during_the_encode(media, tmp_path, fmt):
     assert abs(metered.verification.loudness_lufs + 20) <= 0.5
     # What was handed to the encoder is what a decode of the output measures, give or take the codec.
     assert metered.verification.loudness_lufs == pytest.approx(decoded.verification.loudness_lufs, abs=0.3)
+
+
+@pytest.mark.parametrize(("codec", "layout"), [("pcm_s24le", "mono"), ("pcm_s24le", "stereo"), ("pcm_s16le", "stereo")])
+def test_a_pcm_copy_counts_samples_by_their_stored_width(tmp_path, codec, layout):
+    """24-bit PCM is stored in 3 bytes a sample but decodes to 32-bit ones: counted by the decoded
+    width, an 8 s camera recording's copy "lasted" 6.17 s and was refused."""
+    from fixtures.generate import Tone, make_media
+
+    source = make_media(tmp_path / "cam.mov", duration=8.0, tones=[Tone(440, codec=codec, layout=layout, sample_rate=44100)])
+    (result,) = run_spec(JobSpec.build(str(source), format="wav", output=f"{tmp_path}/out/"))
+    assert result.plan.is_copy and result.verification.method != "full"
+    assert result.verification.duration == pytest.approx(8.0, abs=1e-6)
