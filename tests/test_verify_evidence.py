@@ -176,5 +176,5 @@ def test_a_pcm_copy_counts_samples_by_their_stored_width(tmp_path, codec, layout
 
     source = make_media(tmp_path / "cam.mov", duration=8.0, tones=[Tone(440, codec=codec, layout=layout, sample_rate=44100)])
     (result,) = run_spec(JobSpec.build(str(source), format="wav", output=f"{tmp_path}/out/"))
-    assert result.plan.is_copy and result.verification.method != "full"
+    assert result.plan.is_copy and result.verification.method == "evidence"
     assert result.verification.duration == pytest.approx(8.0, abs=1e-6)
