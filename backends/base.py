@@ -34,6 +34,13 @@ class Evidence:
     payload_bytes: int = 0
     payload_crc: int = 0  # CRC-32 of the payloads, in order
     span: float | None = None  # seconds from the first payload's timestamp to the last one's end
+    # seconds the first payload's timestamp lies after its decoding time: a muxer that times audio
+    # by decoding time alone (the MP4 muxer, for a source with a composition offset on its first
+    # packet) writes a span longer by this much
+    lead: float = 0.0
+    # seconds of the first payload before zero (priming with a negative timestamp), which a muxer
+    # that starts its clock at zero (Ogg's granule positions) leaves out of the span
+    before_zero: float = 0.0
     samples: int | None = None  # samples handed to the encoder (transcodes)
     file_size: int | None = None  # writers of our own: the file's length ...
     head: int = 0  # ... the bytes at its start rewritten on close (checked by opening the file) ...

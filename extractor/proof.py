@@ -184,7 +184,7 @@ def _check_index(container, stream, muxer: str, evidence, path) -> tuple[int, li
     elif crc != evidence.payload_crc:
         problems.append("its audio differs from what was written (CRC-32 mismatch)")
     span = index.ticks / index.timescale
-    if abs(span - evidence.span) > SPAN_SLACK:
+    if not _same_span(span, evidence):
         problems.append(f"its packets span {span:.3f}s, {evidence.span:.3f}s were written")
     try:
         return _count_at_ends(container, stream, count, size), problems
@@ -226,9 +226,16 @@ def _check_packets(container, stream, muxer: str, evidence) -> tuple[int, list[s
     elif crc != evidence.payload_crc:
         problems.append("its audio differs from what was written (CRC-32 mismatch)")
     span = 0.0 if first is None else float((end - first) * stream.time_base)
-    if muxer in SAME_SPAN and abs(span - evidence.span) > SPAN_SLACK:
+    if muxer in SAME_SPAN and not _same_span(span, evidence):
         problems.append(f"its packets span {span:.3f}s, {evidence.span:.3f}s were written")
     return samples, problems
+
+
+def _same_span(span: float, evidence) -> bool:
+    """The file's span is the written one, or the written one as a muxer re-times its start:
+    counted from the first packet's decoding time (Evidence.lead), or from zero (Evidence.before_zero)."""
+    return any(abs(span - (evidence.span + shift)) <= SPAN_SLACK
+               for shift in (0.0, evidence.lead, -evidence.before_zero))
 
 
 def _read_all(packets, counter: _Count, adts: bool) -> tuple:

@@ -178,3 +178,62 @@ def test_a_pcm_copy_counts_samples_by_their_stored_width(tmp_path, codec, layout
     (result,) = run_spec(JobSpec.build(str(source), format="wav", output=f"{tmp_path}/out/"))
     assert result.plan.is_copy and result.verification.method == "evidence"
     assert result.verification.duration == pytest.approx(8.0, abs=1e-6)
+
+
+def test_a_span_re_timed_by_the_muxer_is_still_the_written_one():
+    """Files from other tools: an M4A whose first packet carries a composition offset (the MP4
+    muxer then times the copy by decoding time: longer by that offset), and a Vorbis stream whose
+    first packet lies before zero (the Ogg muxer's clock starts at zero: shorter by that much).
+    Anything else off by more than the slack is still refused."""
+    from backends.base import Evidence
+    from extractor.proof import SPAN_SLACK, _same_span
+
+    written = Evidence(span=3.685, lead=1024 / 44100)
+    assert _same_span(3.685, written)
+    assert _same_span(3.685 + 1024 / 44100, written)
+    assert not _same_span(3.685 + 2048 / 44100, written)
+    assert not _same_span(3.685 - 1024 / 44100, written)
+    before = Evidence(span=0.4627, before_zero=128 / 48000)
+    assert _same_span(0.4627 - 128 / 48000, before)
+    assert not _same_span(0.4627 + 128 / 48000, before)
+    assert not _same_span(0.4627 + 3 * SPAN_SLACK, Evidence(span=0.4627))
+
+
+def test_an_mp3_whose_last_frame_holds_the_id3v1_tag_copies_without_it(tmp_path):
+    """A last frame cut short by an ID3v1 tag (tag-library test files, old rips): FFmpeg's demuxer
+    hands the tag over inside the last packet. The copy leaves it out of the audio; before, the
+    output's tag writer rewrote it in place and the copy was refused (CRC-32 mismatch)."""
+    import av
+
+    from backends.local.mp3_header import frame_length
+    from fixtures.generate import Tone, make_media
+
+    source = make_media(tmp_path / "song.mp3", duration=2.0, video=None,
+                        tones=[Tone(440, codec="libmp3lame", sample_rate=44100)])
+    data = source.read_bytes()
+    with av.open(str(source)) as c:
+        packets = [bytes(p) for p in c.demux(c.streams.audio[0]) if p.size]
+    last = data.rfind(packets[-1])
+    assert frame_length(packets[-1]) == len(packets[-1])
+    tag = b"TAG" + b"Old title".ljust(30, b"\0") + b"Old artist".ljust(30, b"\0") + b"\0" * 30 + b"1999" \
+        + b"\0" * 30 + b"\x0c"
+    cut = source.with_name("cut.mp3")
+    cut.write_bytes(data[:last + len(packets[-1]) // 2] + tag)  # the last frame cut in half, then the tag
+    with av.open(str(cut)) as c:
+        assert bytes([p for p in c.demux(c.streams.audio[0]) if p.size][-1]).endswith(tag)
+    (result,) = run_spec(JobSpec.build(str(cut), format="mp3", output=f"{tmp_path}/out/"))
+    assert result.plan.is_copy
+    with av.open(str(result.output)) as c:
+        copied = [bytes(p) for p in c.demux(c.streams.audio[0]) if p.size]
+    assert copied[-1] == packets[-1][:len(packets[-1]) // 2]
+    assert copied[:-1] == packets[:-1]
+    assert b"Old title" not in result.output.read_bytes()[-200:]
+
+
+def test_a_full_frame_ending_in_tag_bytes_is_audio():
+    from backends.local.mp3_header import trailing_id3v1
+
+    header = bytes([0xFF, 0xFB, 0x90, 0x64])  # MPEG-1 Layer III, 128 kbit/s, 44.1 kHz: 417 bytes
+    frame = header + b"\0" * (417 - 4 - 128) + b"TAG" + b"\0" * 125
+    assert not trailing_id3v1(frame)
+    assert trailing_id3v1(frame[:300] + b"TAG" + b"\0" * 125)

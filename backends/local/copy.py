@@ -15,7 +15,7 @@ from extractor.errors import DamagedInput, UnsupportedCodec
 from extractor.policy import copy_muxer_options
 
 from .evidence import PacketWitness
-from .mp3_header import embedded_header_skip, source_header_frame
+from .mp3_header import ID3V1_SIZE, embedded_header_skip, source_header_frame, trailing_id3v1
 from .source import (
     PREROLL_SECONDS,
     PROGRESS_EVERY,
@@ -174,6 +174,7 @@ class _CopyState:
         self.skipped = 0
         # Ogg's demuxer already shortens the last packet's duration to the final granule.
         self.ends_trimmed = plan.source.container == "ogg"
+        self.mp3_source = plan.source.container == "mp3"  # its last packet may hold the ID3v1 tag
 
     def plain(self) -> bool:
         """Whether every packet from here on is either copied whole or goes through ``take`` for a
@@ -206,6 +207,8 @@ class _CopyState:
         if self.first is None:
             self.first = packet.pts
             self._note_embedded_header(packet)
+        if self.mp3_source and trailing_id3v1(bytes(packet)):
+            packet = _without_id3v1(packet)
         self.last_dts = packet.dts
         self.last_length = pts_end - packet.pts
         self.last_end = pts_end
@@ -349,6 +352,16 @@ def _mux_before(output, out_stream, data: bytes, first) -> None:
     packet.pts = packet.dts = (first.dts if first.dts is not None else first.pts) - 1
     packet.stream = out_stream
     output.mux(packet)
+
+
+def _without_id3v1(packet):
+    """The packet without the file's ID3v1 tag: tags are the output's own business (a tag writer
+    would rewrite the copied one in place, inside what is checked as audio)."""
+    import av
+
+    cut = av.Packet(bytes(packet)[:-ID3V1_SIZE])
+    cut.pts, cut.dts, cut.duration, cut.time_base = packet.pts, packet.dts, packet.duration, packet.time_base
+    return cut
 
 
 def _mux_shifted(output, out_stream, packet, shift: int) -> None:

@@ -24,6 +24,7 @@ class PacketWitness:
         self._time_base = None  # of the first packet; every packet of one stream shares it
         self._first = None  # ticks: integer arithmetic per packet, one conversion at the end
         self._end = None
+        self._lead = self._before_zero = 0  # ticks, of the first packet: see Evidence.lead, before_zero
 
     def add(self, packet) -> None:
         """Record ``packet`` before it is muxed (muxing takes its data away)."""
@@ -39,6 +40,9 @@ class PacketWitness:
             return
         if self._time_base is None:
             self._time_base = packet.time_base
+            dts = packet.dts
+            self._lead = pts - dts if dts is not None and pts > dts else 0
+            self._before_zero = max(0, -pts)
         end = pts + (packet.duration or 0)
         if self._first is None or pts < self._first:
             self._first = pts
@@ -59,6 +63,8 @@ class PacketWitness:
         ev = self.evidence
         known = self._first is not None and self._time_base is not None
         ev.span = float((self._end - self._first) * self._time_base) if known else None
+        ev.lead = float(self._lead * self._time_base) if known else 0.0
+        ev.before_zero = float(self._before_zero * self._time_base) if known else 0.0
         ev.samples = samples
         return ev
 

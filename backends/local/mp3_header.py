@@ -52,3 +52,32 @@ def _tag_offset(frame: bytes) -> int | None:
     mono = frame[3] >> 6 == 3
     at = 4 + (17 if mono else 32) if mpeg1 else 4 + (9 if mono else 17)
     return at if frame[at:at + 4] in (b"Xing", b"Info") else None
+
+
+ID3V1_SIZE = 128
+_BITRATES = {  # Layer III, kbit/s by index: MPEG-1, then MPEG-2 and 2.5
+    True: (0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320),
+    False: (0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160),
+}
+_RATES = {3: (44100, 48000, 32000), 2: (22050, 24000, 16000), 0: (11025, 12000, 8000)}
+
+
+def frame_length(header: bytes) -> int | None:
+    """The byte length a Layer III frame header announces; None for anything else (free format,
+    other layers, no header)."""
+    if len(header) < 4 or header[0] != 0xFF or header[1] & 0xE0 != 0xE0 or (header[1] >> 1) & 3 != 1:
+        return None
+    version, rate_index, bitrate_index = (header[1] >> 3) & 3, (header[2] >> 2) & 3, header[2] >> 4
+    if version not in _RATES or rate_index == 3 or bitrate_index in (0, 15):
+        return None
+    mpeg1 = version == 3
+    rate, kbps = _RATES[version][rate_index], _BITRATES[mpeg1][bitrate_index]
+    return (144000 if mpeg1 else 72000) * kbps // rate + ((header[2] >> 1) & 1)
+
+
+def trailing_id3v1(packet: bytes) -> bool:
+    """Whether an MP3 packet ends in the file's ID3v1 tag: FFmpeg's demuxer hands over a last frame
+    cut short by the tag with the tag inside it. A frame of the length its header announces is
+    audio, even if its last 128 bytes happen to start with "TAG"."""
+    return (len(packet) > ID3V1_SIZE and packet[-ID3V1_SIZE:-ID3V1_SIZE + 3] == b"TAG"
+            and frame_length(packet) != len(packet))
