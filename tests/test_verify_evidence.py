@@ -237,3 +237,20 @@ def test_a_full_frame_ending_in_tag_bytes_is_audio():
     frame = header + b"\0" * (417 - 4 - 128) + b"TAG" + b"\0" * 125
     assert not trailing_id3v1(frame)
     assert trailing_id3v1(frame[:300] + b"TAG" + b"\0" * 125)
+
+
+@pytest.mark.parametrize("source_ext", ["aac", "ts"])
+@pytest.mark.parametrize("fmt", ["aac", "m4a", "mka"])
+def test_adts_aac_copies_verify_and_decode_like_the_source(tmp_path, source_ext, fmt):
+    """AAC from an .aac file or an MPEG-TS recording carries an ADTS header on every frame, which
+    the output's muxer takes off or writes anew: the evidence counts the frames without it.
+    (Counted with it, every such copy was refused: 'its audio is 32321 bytes, 32986 were written'.)"""
+    from fixtures.generate import Tone, Video, decode_track, make_media
+
+    video = Video(codec="mpeg2video") if source_ext == "ts" else None
+    source = make_media(tmp_path / f"rec.{source_ext}", duration=3.0, video=video, tones=[Tone(440, codec="aac")])
+    (result,) = run_spec(JobSpec.build(str(source), format=fmt, output=f"{tmp_path}/out/"))
+    assert result.plan.is_copy and result.verification.method == "evidence"
+    ours, _ = decode_track(result.output)
+    theirs, _ = decode_track(source)
+    assert ours.shape == theirs.shape and (ours == theirs).all()

@@ -50,7 +50,7 @@ def copy_track(plan, destination: Path, progress: ProgressFn | None = None) -> R
         own_header = _own_mp3_header(plan, first)
         output = av.open(str(destination), mode="w", format=plan.format.muxer,
                          options=copy_muxer_options(plan.format, decoder_skips=skips and own_header is None))
-        witness = PacketWitness()  # what verification checks the file against
+        witness = PacketWitness(adts=state.adts)  # what verification checks the file against
         try:
             out_stream = _output_stream(output, stream, plan)
             prepare_output(output, plan)
@@ -175,13 +175,16 @@ class _CopyState:
         # Ogg's demuxer already shortens the last packet's duration to the final granule.
         self.ends_trimmed = plan.source.container == "ogg"
         self.mp3_source = plan.source.container == "mp3"  # its last packet may hold the ID3v1 tag
+        # AAC without an AudioSpecificConfig is ADTS, a header on every frame (.aac files, MPEG-TS)
+        self.adts = stream.codec_context.name == "aac" and not stream.codec_context.extradata
 
     def plain(self) -> bool:
         """Whether every packet from here on is either copied whole or goes through ``take`` for a
         reason ``_copy_plain`` can see: no range to cut, no trial decode, no MP3 header frames,
         and the first packet already taken."""
         return (self.checker is None and not self.plan.start and self.end_ticks is None and self.shift == 0
-                and self.plan.format.muxer != "mp3" and self.last_dts is not None and self.first is not None)
+                and self.plan.format.muxer != "mp3" and not self.adts and self.last_dts is not None
+                and self.first is not None)
 
     def take(self, packet) -> list | None:
         """The packets to mux for this one (none, it, or the pre-roll packet and it); None once

@@ -19,8 +19,12 @@ HEAD = 4096  # bytes at a file's start a writer may rewrite on close (WAV/FLAC h
 class PacketWitness:
     """Count, bytes, CRC-32 and timestamp span of the packets handed to a muxer."""
 
-    def __init__(self):
+    def __init__(self, adts: bool = False):
         self.evidence = Evidence()
+        # AAC read from ADTS or MPEG-TS comes with an ADTS header on every frame; muxers take it
+        # off (MP4 and Matroska keep the bare frame; the ADTS muxer writes a header of its own),
+        # so the payload a file holds, and verification counts, is the frame without it.
+        self.adts = adts
         self._time_base = None  # of the first packet; every packet of one stream shares it
         self._first = None  # ticks: integer arithmetic per packet, one conversion at the end
         self._end = None
@@ -33,8 +37,12 @@ class PacketWitness:
             return
         ev = self.evidence
         ev.packets += 1
+        payload = packet
+        if self.adts:
+            payload = adts_payload(packet)
+            size = len(payload)
         ev.payload_bytes += size
-        ev.payload_crc = zlib.crc32(packet, ev.payload_crc)
+        ev.payload_crc = zlib.crc32(payload, ev.payload_crc)
         pts = packet.pts
         if pts is None:
             return
@@ -67,6 +75,14 @@ class PacketWitness:
         ev.before_zero = float(self._before_zero * self._time_base) if known else 0.0
         ev.samples = samples
         return ev
+
+
+def adts_payload(packet) -> memoryview:
+    """An AAC frame without its ADTS header (7 bytes, or 9 with a CRC); a packet without one whole."""
+    data = memoryview(packet)
+    if len(data) >= 7 and data[0] == 0xFF and data[1] & 0xF6 == 0xF0:
+        return data[7 if data[1] & 1 else 9:]
+    return data
 
 
 class HashingFile(io.RawIOBase):
