@@ -217,3 +217,32 @@ def test_credits_without_a_cloud_backend_exits_12(monkeypatch):
     result = CliRunner().invoke(cli, ["do", "balance"])
     assert result.exit_code == 12
     assert "no cloud backend" in result.output
+
+
+def test_a_file_named_in_the_words_is_the_input(run_vax, media, tmp_path):
+    """People write "convert talk.mp4 to mp3", not `vax do "to mp3" talk.mp4`."""
+    import shutil
+
+    shutil.copy(media["mkv_multi"], tmp_path / "film_take-2.mkv")
+    code, stdout, stderr = run_vax("do", "get the spanish track of film_take-2.mkv as flac", cwd=tmp_path)
+    assert code == 0, stderr
+    assert "Input: film_take-2.mkv" in stdout + stderr
+    assert "Did not understand" not in stdout + stderr
+    assert _audio_of(tmp_path / "film_take-2.flac")[0] == "flac"
+
+
+def test_an_output_name_in_the_words_is_never_taken_for_an_input(run_vax, media, tmp_path):
+    import shutil
+
+    shutil.copy(media["mkv_multi"], tmp_path / "film.mkv")
+    (tmp_path / "take.mp3").write_bytes(b"an earlier recording")
+    code, stdout, stderr = run_vax("do", "convert film.mkv to mp3, call it take.mp3", cwd=tmp_path)
+    assert code == 8, stderr  # the output exists: refused, never read as a second input
+    assert "Input: film.mkv" in stdout + stderr
+    assert (tmp_path / "take.mp3").read_bytes() == b"an earlier recording"
+
+
+def test_words_naming_no_file_stay_unknown(run_vax, media, tmp_path):
+    code, stdout, stderr = run_vax("do", "convert nosuchfile.mkv to mp3", media["mkv_multi"], cwd=tmp_path)
+    assert code == 2
+    assert "Did not understand: 'nosuchfile.mkv'" in stdout + stderr

@@ -20,6 +20,7 @@ constraints, lossless) is the one that plans and runs the job (``run_spec(spec, 
 from __future__ import annotations
 
 import json
+import os
 import re
 import sys
 from pathlib import Path
@@ -97,6 +98,11 @@ def do(ctx: click.Context, words: tuple[str, ...], output: str | None, overwrite
             raise UsageError("no REQUEST given", hint='e.g. vax do "just the audio as mp3" talk.mp4')
         cloud = allow_cloud or _standing_permission()
         interpretation = interpret(request, cloud_allowed=cloud)
+        named, rest = _files_named_in(request, interpretation.unknown)
+        if named:  # "convert talk.mp4 to mp3": the file is an input, the rest is the request
+            say("Input: " + ", ".join(named))
+            holder["files"] = named
+            interpretation = interpret(rest, cloud_allowed=cloud)
         holder["interpretation"] = interpretation
         _explain(interpretation, say)
         refusal = interpretation.refusal(yes=yes)
@@ -109,6 +115,7 @@ def do(ctx: click.Context, words: tuple[str, ...], output: str | None, overwrite
     if code:
         sys.exit(code)
     interpretation = holder["interpretation"]
+    files = (*files, *holder.get("files", ()))
     if interpretation.intent == "credits":
         sys.exit(_credits(ctx, as_json=as_json, debug=debug, dry_run=dry_run))
     if not files:
@@ -152,6 +159,19 @@ def _standing_permission() -> bool:
     except ImportError:  # a build without the cloud client
         return False
     return standing_cloud_permission()
+
+
+def _files_named_in(request: str, unknown) -> tuple[list[str], str]:
+    """Words the request could not place that name existing files, and the request without them.
+    Only words the interpreter left over: an output name it read ("call it take.m4a") never counts."""
+    named, rest = [], request
+    for piece in unknown:
+        for word in piece.split():
+            path = word.strip("\"'`,;:()[]")
+            if path and os.path.isfile(path) and path not in named:
+                named.append(path)
+                rest = rest.replace(word, " ", 1)
+    return named, rest
 
 
 def _request_and_files(ctx: click.Context, words: tuple[str, ...]) -> tuple[str | None, tuple[str, ...]]:
