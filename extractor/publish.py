@@ -85,6 +85,14 @@ def interrupt(error: BaseException, frame=None) -> None:
     raise error
 
 
+def take_deferred() -> BaseException | None:
+    """The stop ``interrupt`` is holding back, taken: for a process about to fork, which must raise
+    it itself first (a child would inherit it and raise it too)."""
+    global _deferred
+    error, _deferred = _deferred, None
+    return error
+
+
 _IMPORTS = "<frozen importlib"
 # Thread.join interrupted between taking and releasing the thread's lock marks the thread
 # stopped while it still runs (or leaves the lock taken, and the next join hangs): an engine
@@ -237,6 +245,24 @@ def sweep_stale_temps(folder: Path) -> list[Path]:
         match = _TEMP_NAME.match(name)
         path = Path(folder) / name
         if match and path not in _LIVE_TEMPS and _is_stale(path, int(match.group(1))):
+            remove_quietly(path)
+            removed.append(path)
+    return removed
+
+
+def remove_temps_of(pid: int, folder: Path) -> list[Path]:
+    """Remove the temporary files in ``folder`` written by process ``pid``, which has died
+    (a crashed job's supervisor calls this): those with its id in their name that no live
+    process holds locked. Returns what was removed."""
+    removed = []
+    try:
+        names = [n for n in os.listdir(folder) if TEMP_MARK in n]
+    except OSError:
+        return []
+    for name in names:
+        match = _TEMP_NAME.match(name)
+        path = Path(folder) / name
+        if match and int(match.group(1)) == pid and _is_stale(path, pid):
             remove_quietly(path)
             removed.append(path)
     return removed
