@@ -71,7 +71,7 @@ def _crash(mode: str, tmp_path: Path, *args: str, timeout: float = 60) -> subpro
     out = tmp_path / "out"
     out.mkdir(exist_ok=True)
     env = {**os.environ, "CRASH_FOLDER": str(out)}
-    return subprocess.run([sys.executable, "-c", CRASHING_VAX, mode, str(tmp_path / "seen.txt"), *args],
+    return subprocess.run(check=False, args=[sys.executable, "-c", CRASHING_VAX, mode, str(tmp_path / "seen.txt"), *args],
                           capture_output=True, text=True, env=env, timeout=timeout, stdin=subprocess.DEVNULL,
                           start_new_session=True)
 
@@ -106,7 +106,7 @@ def test_an_existing_destination_survives_a_crash_and_a_re_run_works(clip, tmp_p
     done = _crash("segv", tmp_path, "extract", str(clip), "-o", str(target), "--overwrite")
     assert done.returncode == EngineCrashed.exit_code, done.stderr
     assert target.read_bytes() == b"the user's own file" and _temps(out) == []
-    again = subprocess.run([*VAX, "extract", str(clip), "-o", str(target), "--overwrite"], capture_output=True,
+    again = subprocess.run(check=False, args=[*VAX, "extract", str(clip), "-o", str(target), "--overwrite"], capture_output=True,
                            text=True, timeout=60)
     assert again.returncode == 0, again.stderr
     samples, rate = decode_track(target)
@@ -186,14 +186,14 @@ def test_stops_sent_to_vax_reach_the_job_and_leave_nothing(tmp_path, signum):
 
 def test_ordinary_outcomes_are_unchanged(clip, tmp_path):
     out = tmp_path / "out"
-    done = subprocess.run([*VAX, "extract", str(clip), "-f", "flac", "-o", f"{out}/", "--json"], capture_output=True,
+    done = subprocess.run(check=False, args=[*VAX, "extract", str(clip), "-f", "flac", "-o", f"{out}/", "--json"], capture_output=True,
                           text=True, timeout=60)
     assert done.returncode == 0 and done.stderr == ""
     (printed,) = done.stdout.splitlines()
     assert json.loads(printed)["status"] == "ok"
-    again = subprocess.run([*VAX, "extract", str(clip), "-f", "flac", "-o", f"{out}/", "--json"], capture_output=True,
+    again = subprocess.run(check=False, args=[*VAX, "extract", str(clip), "-f", "flac", "-o", f"{out}/", "--json"], capture_output=True,
                            text=True, timeout=60)
     assert again.returncode == 8 and json.loads(again.stdout)["exit_code"] == 8
     assert _one_line(again.stderr).endswith("already exists (use --overwrite to replace it)")
-    piped = subprocess.run([*VAX, "extract", str(clip), "-f", "flac", "-o", "-"], capture_output=True, timeout=60)
+    piped = subprocess.run(check=False, args=[*VAX, "extract", str(clip), "-f", "flac", "-o", "-"], capture_output=True, timeout=60)
     assert piped.returncode == 0 and piped.stdout == (out / "clip.flac").read_bytes()
