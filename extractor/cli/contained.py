@@ -93,6 +93,7 @@ class Link:
 
 def run_contained(job: Callable[[Link], int], *, report: Report, debug: bool = False) -> int:
     """``job(link)``'s exit code, run in a supervised child process where that is possible."""
+    _reap()
     if not _can_fork():
         return job(Link())
     for stream in (sys.stdout, sys.stderr):
@@ -124,6 +125,17 @@ def run_contained(job: Callable[[Link], int], *, report: Report, debug: bool = F
         _child(job, Link(writer), mask, debug)
     os.close(writer)
     return supervisor.run(pid, reader, mask, previous)
+
+
+_UNREAPED: list[int] = []  # children that had told their exit code and were still being torn down
+
+
+def _reap() -> None:
+    for pid in list(_UNREAPED):
+        with contextlib.suppress(ChildProcessError):
+            if os.waitpid(pid, os.WNOHANG)[0] == 0:
+                continue
+        _UNREAPED.remove(pid)
 
 
 def _held_stop() -> BaseException | None:
@@ -198,6 +210,7 @@ def _end_child(link: Link, code: int):  # pragma: no cover - in the child
             link.tell("stdout", [failure.errno, failure.strerror or str(failure)])
         with contextlib.suppress(OSError, ValueError):
             sys.stderr.flush()
+        link.tell("exit", code)  # nothing is left but the kernel's teardown of this process
     os._exit(code)
 
 
@@ -221,6 +234,7 @@ class _Supervisor:
         self.ending: int | None = None
         self.stdout_failure: list | None = None
         self.killed_for_time = False
+        self.exit_code: int | None = None  # told by the child as the last thing it does
         self.status: int | None = None
         self._pending = b""
 
@@ -268,6 +282,11 @@ class _Supervisor:
             done, status = os.waitpid(self.pid, os.WNOHANG)
             if done:
                 self.status = status
+            elif self.exit_code is not None:
+                # Its work is done and flushed: vax goes on without waiting the milliseconds the
+                # kernel takes to tear down a process the size of this one (reaped later).
+                _UNREAPED.append(self.pid)
+                self.status = self.exit_code << 8  # the wait status of a normal exit with that code
             elif self._overdue():
                 self.killed_for_time = True
                 with contextlib.suppress(OSError):
@@ -299,6 +318,8 @@ class _Supervisor:
             self.ending = int(value)
         elif kind == "stdout":
             self.stdout_failure = value
+        elif kind == "exit":
+            self.exit_code = int(value)
 
     def _time_left(self) -> float | None:
         if self.deadline is None or self.ending is not None or self.killed_for_time:
