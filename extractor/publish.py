@@ -99,6 +99,11 @@ _IMPORTS = "<frozen importlib"
 # then closed its file under its writer thread (SIGSEGV in libsndfile) about once in 200 stops.
 _THREADING = os.path.join(os.path.dirname(contextlib.__file__), "threading.py")
 _JOIN = frozenset({"join", "_wait_for_tstate_lock"})
+# libsndfile calls back into Python (soundfile's virtual I/O: vio_read, vio_seek, vio_tell...):
+# an exception raised there cannot travel through C, so cffi prints it as "Exception ignored"
+# with a traceback and swallows it (seen about once in 60 random-moment SIGTERMs): the stop waits.
+_SOUNDFILE = "soundfile.py"
+_CALLBACK = "vio_"
 RETRY_EVERY = 0.01  # seconds
 
 
@@ -106,6 +111,8 @@ def _in_machinery(frame) -> bool:
     while frame is not None:
         code = frame.f_code
         if code.co_filename.startswith(_IMPORTS) or (code.co_filename == _THREADING and code.co_name in _JOIN):
+            return True
+        if code.co_name.startswith(_CALLBACK) and code.co_filename.endswith(_SOUNDFILE):
             return True
         frame = frame.f_back
     return False
