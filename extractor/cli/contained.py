@@ -127,6 +127,13 @@ def run_contained(job: Callable[[Link], int], *, report: Report, debug: bool = F
     return supervisor.run(pid, reader, mask, previous)
 
 
+def stop_heard() -> bool:
+    """Whether a stop came while a job ran here: the caller starts no further job (the stop
+    signals are ignored from then on, so a new child could not be stopped)."""
+    return bool(_STOPS)
+
+
+_STOPS: list[int] = []
 _UNREAPED: list[int] = []  # children that had told their exit code and were still being torn down
 
 
@@ -257,6 +264,7 @@ class _Supervisor:
     def pass_on(self, signum, frame) -> None:
         if signum not in self.heard:
             self.heard.append(signum)
+            _STOPS.append(signum)
         if hasattr(sys.stdout, "stopping"):
             sys.stdout.stopping = True
         if self.pid is not None and self.status is None:

@@ -13,7 +13,7 @@ from extractor.errors import Interrupted, VaxError
 from extractor.units import human_size
 
 from .app import _error_line, run_guarded
-from .contained import run_contained
+from .contained import run_contained, stop_heard
 
 if TYPE_CHECKING:  # pragma: no cover
     from extractor.batch.expand import BatchSettings
@@ -145,7 +145,7 @@ def run_jobs(make_specs, *, dry_run: bool, as_json: bool, quiet: bool, debug: bo
 
         code = run_contained(job, report=lambda error, source: _report_for_job(error, source, as_json), debug=debug)
         codes.append(code)
-        if code == Interrupted.exit_code:
+        if code == Interrupted.exit_code or stop_heard():
             break  # the user asked to stop: start no further jobs
     failures = [c for c in codes if c]
     return failures[0] if failures else 0
