@@ -31,7 +31,6 @@ stdout or stderr is not a real file (click's test runner), the job runs in-proce
 from __future__ import annotations
 
 import contextlib
-import faulthandler
 import json
 import os
 import select
@@ -42,8 +41,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from extractor.errors import EngineCrashed, InternalError, Interrupted, VaxError, timed_out
+from extractor.errors import EngineCrashed, Interrupted, VaxError, timed_out
 
+from .contained_child import Link, run_child
 from .stop import STOP_SIGNALS, report_interrupted
 
 GRACE = 1.5  # seconds past --timeout for the child's own alarm to stop it cleanly, before SIGKILL
@@ -55,40 +55,6 @@ CRASHES = {name: text for name, text in (
 
 # (error, the job's input or None): how the supervisor reports what the child could not.
 Report = Callable[[VaxError | Interrupted, "str | None"], None]
-
-
-class Link:
-    """The child's side of the pipe; with no pipe (an in-process job) every call does nothing."""
-
-    def __init__(self, fd: int | None = None):
-        self._fd = fd
-
-    def tell(self, kind: str, value=None) -> None:
-        if self._fd is None:
-            return
-        with contextlib.suppress(OSError):
-            os.write(self._fd, (json.dumps([kind, value]) + "\n").encode())
-
-    def job(self, spec) -> None:
-        self.tell("job", {"input": str(spec.input), "timeout": spec.timeout})
-
-    def on_start(self, plan, position: int, count: int) -> None:
-        """Told before each output's temporary file exists, so the supervisor knows where to look."""
-        self.tell("folder", str(plan.output.parent))
-        if plan.spec.waveform:
-            self.tell("folder", str(Path(plan.spec.waveform).parent))
-
-    def on_result(self, result) -> None:
-        self.tell("published", str(result.output))
-
-    def reporting(self, report: Callable) -> Callable:
-        """``report``, after telling the supervisor that the child is ending and speaks for itself."""
-
-        def tell_then_report(error) -> None:
-            self.tell("ending", error.exit_code)
-            report(error)
-
-        return tell_then_report
 
 
 def run_contained(job: Callable[[Link], int], *, report: Report, debug: bool = False) -> int:
@@ -122,7 +88,7 @@ def run_contained(job: Callable[[Link], int], *, report: Report, debug: bool = F
         os.close(reader)
         for signum, handler in previous.items():
             signal.signal(signum, handler)
-        _child(job, Link(writer), mask, debug)
+        run_child(job, Link(writer), mask, debug)
     os.close(writer)
     return supervisor.run(pid, reader, mask, previous)
 
@@ -163,67 +129,6 @@ def _can_fork() -> bool:
         return sys.stdout.fileno() >= 0 and sys.stderr.fileno() >= 0
     except (AttributeError, OSError, ValueError):
         return False
-
-
-def _child(job: Callable[[Link], int], link: Link, mask, debug: bool):  # pragma: no cover - in the child
-    code = InternalError.exit_code  # what is left if the job ends in a way nothing below foresaw
-    try:
-        _act_on_the_first_stop()
-        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
-        if debug:
-            faulthandler.enable()  # the Python stack of a crash, on stderr, before the child dies
-        code = job(link)
-    except KeyboardInterrupt as exc:  # a stop outside the job's guard, as ``app._run_cli`` reports one
-        code = report_interrupted(exc)
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 1
-    finally:
-        _end_child(link, code)
-
-
-
-def _act_on_the_first_stop() -> None:
-    """A terminal's Ctrl-C reaches the child twice (from the terminal, passed on by vax): the
-    second must not interrupt the cleanup the first started."""
-    heard: list[int] = []
-    for signum in STOP_SIGNALS:
-        handler = signal.getsignal(signum)
-        if not callable(handler):
-            continue
-
-        def first_only(number, frame, handler=handler):
-            if heard:
-                return
-            heard.append(number)
-            handler(number, frame)
-
-        signal.signal(signum, first_only)
-
-
-def _end_child(link: Link, code: int):  # pragma: no cover - in the child
-    """The job is over: say so, flush what it printed, and leave without the interpreter's teardown
-    (the parent's objects are the parent's; atexit handlers and finalizers are not the child's)."""
-    with contextlib.suppress(BaseException):
-        for signum in STOP_SIGNALS:
-            signal.signal(signum, _give_up_stdout)  # a stop now only means: do not wait for a full pipe
-        if hasattr(signal, "setitimer"):
-            signal.setitimer(signal.ITIMER_REAL, 0)
-            signal.signal(signal.SIGALRM, signal.SIG_IGN)
-        link.tell("ending", code)
-        with contextlib.suppress(OSError, ValueError):
-            sys.stdout.flush()
-        failure = getattr(sys.stdout, "failure", None)
-        if failure is not None:
-            link.tell("stdout", [failure.errno, failure.strerror or str(failure)])
-        with contextlib.suppress(OSError, ValueError):
-            sys.stderr.flush()
-        link.tell("exit", code)  # nothing is left but the kernel's teardown of this process
-    os._exit(code)
-
-
-def _give_up_stdout(signum, frame) -> None:  # pragma: no cover - in the child
-    if hasattr(sys.stdout, "stopping"):
-        sys.stdout.stopping = True
 
 
 class _Supervisor:
