@@ -59,7 +59,6 @@ Report = Callable[[VaxError | Interrupted, "str | None"], None]
 
 def run_contained(job: Callable[[Link], int], *, report: Report, debug: bool = False) -> int:
     """``job(link)``'s exit code, run in a supervised child process where that is possible."""
-    _reap()
     if not _can_fork():
         return job(Link())
     for stream in (sys.stdout, sys.stderr):
@@ -100,17 +99,6 @@ def stop_heard() -> bool:
 
 
 _STOPS: list[int] = []
-_UNREAPED: list[int] = []  # children that had told their exit code and were still being torn down
-
-
-def _reap() -> None:
-    for pid in list(_UNREAPED):
-        with contextlib.suppress(ChildProcessError):
-            if os.waitpid(pid, os.WNOHANG)[0] == 0:
-                continue
-        _UNREAPED.remove(pid)
-
-
 def _held_stop() -> BaseException | None:
     publish = sys.modules.get("extractor.publish")
     return publish.take_deferred() if publish is not None else None
@@ -146,7 +134,6 @@ class _Supervisor:
         self.ending: int | None = None
         self.stdout_failure: list | None = None
         self.killed_for_time = False
-        self.exit_code: int | None = None  # told by the child as the last thing it does
         self.status: int | None = None
         self._pending = b""
 
@@ -195,11 +182,6 @@ class _Supervisor:
             done, status = os.waitpid(self.pid, os.WNOHANG)
             if done:
                 self.status = status
-            elif self.exit_code is not None:
-                # Its work is done and flushed: vax goes on without waiting the milliseconds the
-                # kernel takes to tear down a process the size of this one (reaped later).
-                _UNREAPED.append(self.pid)
-                self.status = self.exit_code << 8  # the wait status of a normal exit with that code
             elif self._overdue():
                 self.killed_for_time = True
                 with contextlib.suppress(OSError):
@@ -231,8 +213,6 @@ class _Supervisor:
             self.ending = int(value)
         elif kind == "stdout":
             self.stdout_failure = value
-        elif kind == "exit":
-            self.exit_code = int(value)
 
     def _time_left(self) -> float | None:
         if self.deadline is None or self.ending is not None or self.killed_for_time:

@@ -107,10 +107,6 @@ def _end_child(link: Link, code: int):  # pragma: no cover - in the child
             link.tell("stdout", [failure.errno, failure.strerror or str(failure)])
         with contextlib.suppress(OSError, ValueError):
             sys.stderr.flush()
-        link.tell("exit", code)  # nothing is left but the kernel's teardown of this process
-        # A reader of vax's output sees its end once vax has exited and these are closed: not
-        # only after the milliseconds the kernel takes to take this process's memory apart.
-        os.closerange(0, 3)
     os._exit(code)
 
 
