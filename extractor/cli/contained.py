@@ -248,8 +248,10 @@ class _Supervisor:
         what = self.source or "the input"
         if self.killed_for_time:
             return timed_out(what, self.timeout)
-        if signum in STOP_SIGNALS:
-            return _stop_error(signum)
+        if signum in STOP_SIGNALS or self.heard:
+            # Stopped, or crashed while stopping (the cleanup of an engine stopped mid-call; --debug
+            # says so): either way what the user asked for is done, and nothing is left.
+            return _stop_error(signum if signum in STOP_SIGNALS else self.heard[0])
         kept = "nothing was written" if not self.published else "the outputs finished before it are kept"
         if signum == signal.SIGKILL:
             return EngineCrashed(f"the job on {what} was killed (SIGKILL, perhaps by the out-of-memory killer); "
