@@ -97,8 +97,11 @@ _IMPORTS = "<frozen importlib"
 # Thread.join interrupted between taking and releasing the thread's lock marks the thread
 # stopped while it still runs (or leaves the lock taken, and the next join hangs): an engine
 # then closed its file under its writer thread (SIGSEGV in libsndfile) about once in 200 stops.
+# Likewise Condition.wait (under Event.wait: the sinks wait for their writer thread) stopped
+# inside the helpers that give back and take again the condition's lock: the lock is left
+# released, and the next release fails (RuntimeError, exit 70; once in 400 random-moment stops).
 _THREADING = os.path.join(os.path.dirname(contextlib.__file__), "threading.py")
-_JOIN = frozenset({"join", "_wait_for_tstate_lock"})
+_JOIN = frozenset({"join", "_wait_for_tstate_lock", "_acquire_restore", "_release_save"})
 # libsndfile calls back into Python (soundfile's virtual I/O: vio_read, vio_seek, vio_tell...):
 # an exception raised there cannot travel through C, so cffi prints it as "Exception ignored"
 # with a traceback and swallows it (seen about once in 60 random-moment SIGTERMs): the stop waits.
