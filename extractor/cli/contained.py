@@ -132,6 +132,7 @@ class _Supervisor:
         self.folders: set[str] = set()
         self.published = 0
         self.ending: int | None = None
+        self.reported = False  # the child has printed its own error line
         self.stdout_failure: list | None = None
         self.killed_for_time = False
         self.status: int | None = None
@@ -211,6 +212,8 @@ class _Supervisor:
             self.published += 1
         elif kind == "ending":
             self.ending = int(value)
+        elif kind == "reported":
+            self.reported = True
         elif kind == "stdout":
             self.stdout_failure = value
 
@@ -233,7 +236,7 @@ class _Supervisor:
             return code
         signum = os.WTERMSIG(status) if os.WIFSIGNALED(status) else signal.SIGKILL
         removed = self._remove_temps()
-        if self.ending is not None:  # it had reported its own outcome when it died
+        if self.reported:  # it had reported its own outcome when it died
             return self.ending
         error = self._error_for(signum)
         if self.debug:

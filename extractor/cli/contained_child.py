@@ -51,6 +51,7 @@ class Link:
         def tell_then_report(error) -> None:
             self.tell("ending", error.exit_code)
             report(error)
+            self.tell("reported")  # a crash from now on must not make vax say it a second time
 
         return tell_then_report
 
@@ -65,6 +66,8 @@ def run_child(job: Callable[[Link], int], link: Link, mask, debug: bool):  # pra
         code = job(link)
     except KeyboardInterrupt as exc:  # a stop outside the job's guard, as ``app._run_cli`` reports one
         code = report_interrupted(exc)
+        link.tell("ending", code)
+        link.tell("reported")
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else 1
     finally:
