@@ -109,6 +109,21 @@ class JobTimedOut(VaxError, TimeoutError):
     label = "job took longer than --timeout"
 
 
+def timed_out(what: str, seconds: float) -> JobTimedOut:
+    """--timeout's one message, whichever process noticed: the job's own alarm or its supervisor."""
+    return JobTimedOut(f"{what}: stopped after {seconds:g}s (--timeout); the unfinished output was removed",
+                       hint="a damaged file can stall a decoder; --salvage may get past it")
+
+
+class EngineCrashed(VaxError, RuntimeError):
+    """The process running a job died by a signal it could not handle (a crash in native code:
+    FFmpeg, libsndfile, LAME; or SIGKILL, e.g. from the out-of-memory killer). vax itself runs
+    on in the supervising process, removes the job's temporary files and says so."""
+
+    exit_code = 15
+    label = "the engine crashed (native code)"
+
+
 class Interrupted(KeyboardInterrupt):
     """Ctrl-C, SIGTERM, SIGHUP: the user (or the system) asked vax to stop."""
 

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import DamagedInput, JobTimedOut, VaxError
+from .errors import DamagedInput, VaxError, timed_out
 from .jobspec import JobSpec
 from .mediainfo import MediaInfo, probe, release_kept_open
 from .pieces import plan_all
@@ -275,8 +275,7 @@ def time_limit(seconds: float | None, what: str):
         return
 
     def expired(signum, frame):
-        raise JobTimedOut(f"{what}: stopped after {seconds:g}s (--timeout); the unfinished output was removed",
-                          hint="a damaged file can stall a decoder; --salvage may get past it")
+        raise timed_out(what, seconds)
 
     previous = signal.signal(signal.SIGALRM, expired)
     signal.setitimer(signal.ITIMER_REAL, seconds)

@@ -84,12 +84,28 @@ def interrupt(error: BaseException, frame=None) -> None:
     raise error
 
 
+def take_deferred() -> BaseException | None:
+    """The stop ``interrupt`` is holding back, taken: for a process about to fork, which must raise
+    it itself first (a child would inherit it and raise it too)."""
+    global _deferred
+    error, _deferred = _deferred, None
+    return error
+
+
 _IMPORTS = "<frozen importlib"
 # Thread.join interrupted between taking and releasing the thread's lock marks the thread
 # stopped while it still runs (or leaves the lock taken, and the next join hangs): an engine
 # then closed its file under its writer thread (SIGSEGV in libsndfile) about once in 200 stops.
+# Likewise Condition.wait (under Event.wait: the sinks wait for their writer thread) stopped
+# inside the helpers that give back and take again the condition's lock: the lock is left
+# released, and the next release fails (RuntimeError, exit 70; once in 400 random-moment stops).
 _THREADING = os.path.join(os.path.dirname(contextlib.__file__), "threading.py")
-_JOIN = frozenset({"join", "_wait_for_tstate_lock"})
+_JOIN = frozenset({"join", "_wait_for_tstate_lock", "_acquire_restore", "_release_save"})
+# libsndfile calls back into Python (soundfile's virtual I/O: vio_read, vio_seek, vio_tell...):
+# an exception raised there cannot travel through C, so cffi prints it as "Exception ignored"
+# with a traceback and swallows it (seen about once in 60 random-moment SIGTERMs): the stop waits.
+_SOUNDFILE = "soundfile.py"
+_CALLBACK = "vio_"
 RETRY_EVERY = 0.01  # seconds
 
 
@@ -97,6 +113,8 @@ def _in_machinery(frame) -> bool:
     while frame is not None:
         code = frame.f_code
         if code.co_filename.startswith(_IMPORTS) or (code.co_filename == _THREADING and code.co_name in _JOIN):
+            return True
+        if code.co_name.startswith(_CALLBACK) and code.co_filename.endswith(_SOUNDFILE):
             return True
         frame = frame.f_back
     return False
@@ -236,6 +254,24 @@ def sweep_stale_temps(folder: Path) -> list[Path]:
         match = _TEMP_NAME.match(name)
         path = Path(folder) / name
         if match and path not in _LIVE_TEMPS and _is_stale(path, int(match.group(1))):
+            remove_quietly(path)
+            removed.append(path)
+    return removed
+
+
+def remove_temps_of(pid: int, folder: Path) -> list[Path]:
+    """Remove the temporary files in ``folder`` written by process ``pid``, which has died
+    (a crashed job's supervisor calls this): those with its id in their name that no live
+    process holds locked. Returns what was removed."""
+    removed = []
+    try:
+        names = [n for n in os.listdir(folder) if TEMP_MARK in n]
+    except OSError:
+        return []
+    for name in names:
+        match = _TEMP_NAME.match(name)
+        path = Path(folder) / name
+        if match and int(match.group(1)) == pid and _is_stale(path, pid):
             remove_quietly(path)
             removed.append(path)
     return removed

@@ -4,6 +4,7 @@ pipeline (or a batch), and what is printed for each result."""
 from __future__ import annotations
 
 import json
+from types import SimpleNamespace
 from typing import TYPE_CHECKING
 
 import click
@@ -12,6 +13,7 @@ from extractor.errors import Interrupted, VaxError
 from extractor.units import human_size
 
 from .app import _error_line, run_guarded
+from .contained import run_contained, stop_heard
 
 if TYPE_CHECKING:  # pragma: no cover
     from extractor.batch.expand import BatchSettings
@@ -123,31 +125,45 @@ def run_jobs(make_specs, *, dry_run: bool, as_json: bool, quiet: bool, debug: bo
     bar = ProgressBar(enabled=None if not (quiet or as_json) else False)
     codes: list[int] = []
     for make_spec in make_specs:
-        holder: dict = {}
+        def job(link, make_spec=make_spec) -> int:
+            holder: dict = {}
 
-        def body(make_spec=make_spec, holder=holder):
-            spec = make_spec()
-            holder["spec"] = spec
-            info = info_of(spec) if info_of else None
-            if dry_run:
-                _print_dry_run(spec, as_json, info)
-                return
-            from extractor.api import run_spec
+            def body():
+                spec = make_spec()
+                holder["spec"] = spec
+                link.job(spec)
+                info = info_of(spec) if info_of else None
+                if dry_run:
+                    _print_dry_run(spec, as_json, info)
+                    return
+                from extractor.api import run_spec
 
-            results = run_spec(spec, info=info, progress=lambda plan, f: bar.update(plan.output.name, f))
+                results = run_spec(spec, info=info, progress=lambda plan, f: bar.update(plan.output.name, f),
+                                   on_start=link.on_start, on_result=link.on_result)
+                bar.clear()
+                for result in results:
+                    result.input = (labels or {}).get(result.input, result.input)  # "-" for standard input
+                    _print_result(result, as_json=as_json, quiet=quiet)
+
+            report = _json_error_reporter(holder) if as_json else _error_line
+            code = run_guarded(body, debug=debug, report=link.reporting(report))
             bar.clear()
-            for result in results:
-                result.input = (labels or {}).get(result.input, result.input)  # "-" for standard input
-                _print_result(result, as_json=as_json, quiet=quiet)
+            return code
 
-        report = _json_error_reporter(holder) if as_json else None
-        code = run_guarded(body, debug=debug, report=report)
-        bar.clear()
+        code = run_contained(job, report=lambda error, source: _report_for_job(error, source, as_json), debug=debug)
         codes.append(code)
-        if code == Interrupted.exit_code:
+        if code == Interrupted.exit_code or stop_heard():
             break  # the user asked to stop: start no further jobs
     failures = [c for c in codes if c]
     return failures[0] if failures else 0
+
+
+def _report_for_job(error, source: str | None, as_json: bool) -> None:
+    """What the job would have said itself, said by vax when the job's process could not (it crashed)."""
+    if as_json:
+        _json_error_reporter({"spec": SimpleNamespace(input=source)} if source else {})(error)
+    else:
+        _error_line(error)
 
 
 def _json_error_reporter(holder: dict):
