@@ -120,6 +120,12 @@ def run_jobs(make_specs, *, dry_run: bool, as_json: bool, quiet: bool, debug: bo
 
         return run_batch(make_specs, batch, debug=debug,
                          reporter=lambda total: BatchReporter(total, as_json=as_json, quiet=quiet))
+    return _run_each(make_specs, dry_run=dry_run, as_json=as_json, quiet=quiet, debug=debug, labels=labels,
+                     info_of=info_of)
+
+
+def _run_each(make_specs, *, dry_run: bool, as_json: bool, quiet: bool, debug: bool, labels, info_of) -> int:
+    """The jobs one after another, each in its own contained process (see contained.py)."""
     from extractor.cli.progress import ProgressBar
 
     bar = ProgressBar(enabled=None if not (quiet or as_json) else False)
