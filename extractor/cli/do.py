@@ -97,12 +97,7 @@ def do(ctx: click.Context, words: tuple[str, ...], output: str | None, overwrite
         if request is None:
             raise UsageError("no REQUEST given", hint='e.g. vax do "just the audio as mp3" talk.mp4')
         cloud = allow_cloud or _standing_permission()
-        interpretation = interpret(request, cloud_allowed=cloud)
-        named, rest = _files_named_in(request, interpretation.unknown)
-        if named:  # "convert talk.mp4 to mp3": the file is an input, the rest is the request
-            say("Input: " + ", ".join(named))
-            holder["files"] = named
-            interpretation = interpret(rest, cloud_allowed=cloud)
+        interpretation = _interpret(interpret, request, cloud, say, holder)
         holder["interpretation"] = interpretation
         _explain(interpretation, say)
         refusal = interpretation.refusal(yes=yes)
@@ -159,6 +154,17 @@ def _standing_permission() -> bool:
     except ImportError:  # a build without the cloud client
         return False
     return standing_cloud_permission()
+
+
+def _interpret(interpret, request: str, cloud: bool, say, holder: dict):
+    """The request read, with the files it names taken out as inputs ("convert talk.mp4 to mp3")."""
+    interpretation = interpret(request, cloud_allowed=cloud)
+    named, rest = _files_named_in(request, interpretation.unknown)
+    if not named:
+        return interpretation
+    say("Input: " + ", ".join(named))
+    holder["files"] = named
+    return interpret(rest, cloud_allowed=cloud)
 
 
 def _files_named_in(request: str, unknown) -> tuple[list[str], str]:
