@@ -6,6 +6,9 @@ path and the test stays fast.
 
 from __future__ import annotations
 
+import os
+import time
+
 import pytest
 
 from backends import LocalBackend
@@ -87,3 +90,22 @@ def test_a_worker_ends_quietly_when_the_pool_stops_it(monkeypatch):
         for signum, handler in saved.items():
             signal.signal(signum, handler)
         monkeypatch.setattr(segments, "_DONE", None)
+
+
+def test_free_cores_are_measured_now_not_over_the_last_minute():
+    """Right after another job the one-minute load average still reads a core busy; the idle
+    time over a tenth of a second does not, and it sees a core that is busy now."""
+    import subprocess
+    import sys
+
+    if not os.path.exists("/proc/stat"):
+        pytest.skip("no /proc/stat here: the load average is used")
+    busy = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        time.sleep(0.3)
+        loaded = segments.cores_free()
+    finally:
+        busy.kill()
+        busy.wait()
+    idle = segments.cores_free()
+    assert idle - loaded > 0.5  # one core's worth less while the loop spins

@@ -23,6 +23,7 @@ from __future__ import annotations
 import importlib
 import itertools
 import os
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,12 +38,32 @@ PROGRESS_SECONDS = 0.5
 FORMATS = {"wav": "segment_wav", "flac": "segment_flac", "mp3": "segment_mp3"}
 
 
+IDLE_SAMPLE = 0.1  # seconds of the machine's idle time measured before deciding
+
+
 def cores_free() -> float:
-    """Cores not already busy (the one-minute load average), at least 0."""
+    """Cores idle right now: the kernel's idle time over a tenth of a second. The one-minute load
+    average says what ran in the last minute: right after another job (a benchmark's previous
+    round, the last file of a batch) it still reads one core busy when both are idle."""
+    cores = os.cpu_count() or 1
     try:
-        return max(0.0, (os.cpu_count() or 1) - os.getloadavg()[0])
-    except OSError:
-        return 0.0
+        first = _idle_ticks()
+        time.sleep(IDLE_SAMPLE)
+        second = _idle_ticks()
+    except (OSError, ValueError, IndexError):  # no /proc/stat (macOS, Windows): the load average
+        try:
+            return max(0.0, cores - os.getloadavg()[0])
+        except OSError:
+            return 0.0
+    idle, total = second[0] - first[0], second[1] - first[1]
+    return cores * idle / total if total > 0 else 0.0
+
+
+def _idle_ticks() -> tuple[int, int]:
+    """(idle, all) clock ticks of every CPU since boot, from the first line of /proc/stat."""
+    with open("/proc/stat", "rb") as f:
+        fields = [int(value) for value in f.readline().split()[1:]]
+    return fields[3] + fields[4], sum(fields[:8])  # idle + iowait; the guest times are counted in user
 
 
 def format_module(name: str):
@@ -90,7 +111,9 @@ class Job:
 
 
 def workers() -> int:
-    return max(2, min(MAX_WORKERS, os.cpu_count() or 1, int(cores_free())))
+    cores = os.cpu_count() or 1
+    # On two cores suitable() has said both are free: no second measurement needed.
+    return 2 if cores <= 2 else max(2, min(MAX_WORKERS, cores, int(cores_free())))
 
 
 def run(plan, destination: Path, progress=None):
