@@ -245,24 +245,19 @@ def sweep_stale_temps(folder: Path) -> list[Path]:
     if fcntl is None or key in _swept:
         return []
     _swept.add(key)
-    removed = []
-    try:
-        names = [n for n in os.listdir(folder) if TEMP_MARK in n]
-    except OSError:
-        return []
-    for name in names:
-        match = _TEMP_NAME.match(name)
-        path = Path(folder) / name
-        if match and path not in _LIVE_TEMPS and _is_stale(path, int(match.group(1))):
-            remove_quietly(path)
-            removed.append(path)
-    return removed
+    return _remove_dead_temps(folder, lambda path, pid: path not in _LIVE_TEMPS)
 
 
 def remove_temps_of(pid: int, folder: Path) -> list[Path]:
     """Remove the temporary files in ``folder`` written by process ``pid``, which has died
     (a crashed job's supervisor calls this): those with its id in their name that no live
     process holds locked. Returns what was removed."""
+    return _remove_dead_temps(folder, lambda path, owner: owner == pid)
+
+
+def _remove_dead_temps(folder: Path, chosen) -> list[Path]:
+    """Remove the vax temp files in ``folder`` that ``chosen(path, pid)`` picks and whose writer is
+    gone (``_is_stale``); what was removed."""
     removed = []
     try:
         names = [n for n in os.listdir(folder) if TEMP_MARK in n]
@@ -271,7 +266,7 @@ def remove_temps_of(pid: int, folder: Path) -> list[Path]:
     for name in names:
         match = _TEMP_NAME.match(name)
         path = Path(folder) / name
-        if match and int(match.group(1)) == pid and _is_stale(path, pid):
+        if match and chosen(path, int(match.group(1))) and _is_stale(path, int(match.group(1))):
             remove_quietly(path)
             removed.append(path)
     return removed
