@@ -13,6 +13,8 @@ from __future__ import annotations
 import zlib
 from array import array
 from dataclasses import dataclass
+from itertools import chain, repeat
+from operator import sub
 
 _READ_BLOCK = 1 << 20
 
@@ -24,9 +26,10 @@ class SampleIndex:
     ticks: int  # the samples' durations added up, in the track's timescale
     timescale: int
     data: tuple[int, int]  # (start, end) of the media data's payload in the file
+    skipped: int = 0  # ticks before the edit list's start (AAC priming): decoded, then dropped
 
 
-def _boxes(data: bytes, start: int, end: int):
+def boxes(data: bytes, start: int, end: int):
     """(kind, payload start, payload end) of each box between ``start`` and ``end``."""
     at = start
     while at + 8 <= end:
@@ -44,7 +47,7 @@ def _boxes(data: bytes, start: int, end: int):
 def _children(data: bytes, start: int, end: int) -> dict:
     """The boxes inside a box by kind; a kind seen twice maps to None (not a file we expect)."""
     found: dict = {}
-    for kind, a, b in _boxes(data, start, end):
+    for kind, a, b in boxes(data, start, end):
         found[kind] = None if kind in found else (a, b)
     return found
 
@@ -71,10 +74,24 @@ def _top_level(f, size: int) -> dict | None:
 
 def read_index(path) -> SampleIndex | None:
     """The one audio track's sample index, or None when the file is not as simple as expected."""
+    found = read_moov(path)
+    if found is None:
+        return None
+    moov, mdat = found
+    traks = [(a, b) for kind, a, b in boxes(moov, 0, len(moov)) if kind == b"trak"]
+    if len(traks) != 1:
+        return None
+    return track_index(moov, *traks[0], mdat)
+
+
+def read_moov(path) -> tuple[bytes, tuple[int, int]] | None:
+    """(the moov box's payload, the media data's (start, end)) of a file made of top-level boxes
+    with one moov and one mdat; None for any other file."""
     try:
         with open(path, "rb") as f:
             f.seek(0, 2)
-            top = _top_level(f, f.tell())
+            size = f.tell()
+            top = _top_level(f, size)
             if not top or not top.get(b"moov") or not top.get(b"mdat"):
                 return None
             moov_start, moov_end = top[b"moov"]
@@ -82,10 +99,7 @@ def read_index(path) -> SampleIndex | None:
             moov = f.read(moov_end - moov_start)
     except OSError:
         return None
-    traks = [(a, b) for kind, a, b in _boxes(moov, 0, len(moov)) if kind == b"trak"]
-    if len(traks) != 1:
-        return None
-    return _track_index(moov, *traks[0], top[b"mdat"])
+    return moov, top[b"mdat"]
 
 
 def _inside(moov: bytes, box, *kinds) -> dict | None:
@@ -95,7 +109,7 @@ def _inside(moov: bytes, box, *kinds) -> dict | None:
     return None if any(value is None for value in found.values()) else found
 
 
-def _track_index(moov: bytes, start: int, end: int, data: tuple[int, int]) -> SampleIndex | None:
+def track_index(moov: bytes, start: int, end: int, data: tuple[int, int]) -> SampleIndex | None:
     trak = _inside(moov, (start, end), b"mdia", b"edts")
     mdia = trak and b"mdia" in trak and _inside(moov, trak[b"mdia"], b"mdhd", b"hdlr", b"minf")
     minf = mdia and b"minf" in mdia and _inside(moov, mdia[b"minf"], b"stbl")
@@ -119,9 +133,10 @@ def _track_index(moov: bytes, start: int, end: int, data: tuple[int, int]) -> Sa
     if not timescale or sizes is None or chunks is None:
         return None
     ticks = _ticks(moov, *stbl[b"stts"])
-    if ticks is None or not _edit_keeps_all(moov, elst, ticks, timescale, _movie_scale(moov)):
+    skipped = None if ticks is None else _edit_start(moov, elst, ticks, timescale, _movie_scale(moov))
+    if skipped is None:
         return None
-    return SampleIndex(sizes=sizes, chunks=chunks, ticks=ticks, timescale=timescale, data=data)
+    return SampleIndex(sizes=sizes, chunks=chunks, ticks=ticks, timescale=timescale, data=data, skipped=skipped)
 
 
 def _u32(data: bytes, at: int) -> int:
@@ -175,13 +190,15 @@ def _chunks(moov: bytes, boxes: dict, samples: int) -> list | None:
     if run_start + 8 + 12 * runs > run_end or not runs:
         return None
     table = _table(moov, run_start + 8, 3 * runs)
-    per_chunk = []
-    for n in range(runs):
-        first, each = table[3 * n], table[3 * n + 1]
-        last = table[3 * (n + 1)] if n + 1 < runs else count + 1
-        if first < 1 or last <= first:
-            return None
-        per_chunk.extend([each] * (last - first))
+    # Runs of chunks: (first chunk, samples per chunk); each lasts to the next run's first chunk.
+    # Interleaved with video, a file has a run per chunk or two (100k in an hour): C-level maps.
+    firsts, each = table[0::3], table[1::3]
+    lasts = firsts[1:]
+    lasts.append(count + 1)
+    spans = list(map(sub, lasts, firsts))
+    if firsts[0] < 1 or min(spans) < 1:
+        return None
+    per_chunk = list(chain.from_iterable(map(repeat, each, spans)))
     if len(per_chunk) != count or sum(per_chunk) != samples:
         return None
     return list(zip(offsets, per_chunk))
@@ -195,15 +212,16 @@ def _ticks(moov: bytes, start: int, end: int) -> int | None:
     return sum(table[2 * n] * table[2 * n + 1] for n in range(runs))
 
 
-def _edit_keeps_all(moov: bytes, elst, ticks: int, timescale: int, movie_scale: int | None) -> bool:
-    """No edit list, or one edit that starts inside the first samples and lasts to the end: the
-    demuxer then hands back every sample (the ones before the edit carry the priming to skip)."""
+def _edit_start(moov: bytes, elst, ticks: int, timescale: int, movie_scale: int | None) -> int | None:
+    """The ticks the edit list skips at the start (0: no edit list) when it has one edit that
+    starts inside the first samples and lasts to the end: the demuxer then hands back every
+    sample (the ones before the edit carry the priming to skip). None for any other edit list."""
     if elst is None:
-        return True
+        return 0
     start = elst[0]
     version, count = moov[start], _u32(moov, start + 4)
     if count != 1 or not movie_scale:
-        return False
+        return None
     if version == 1:
         duration = int.from_bytes(moov[start + 8:start + 16], "big")
         media_time = int.from_bytes(moov[start + 16:start + 24], "big", signed=True)
@@ -211,9 +229,11 @@ def _edit_keeps_all(moov: bytes, elst, ticks: int, timescale: int, movie_scale: 
         duration = _u32(moov, start + 8)
         media_time = int.from_bytes(moov[start + 12:start + 16], "big", signed=True)
     if media_time < 0:
-        return False
+        return None
     # The edit's length is in the movie's timescale; it must reach the last sample's end.
-    return duration * timescale >= (ticks - media_time) * movie_scale - movie_scale * timescale // 1000
+    if duration * timescale < (ticks - media_time) * movie_scale - movie_scale * timescale // 1000:
+        return None
+    return media_time
 
 
 def tiled_crc(path, index: SampleIndex) -> tuple[int, int] | None:

@@ -5,6 +5,9 @@
   a chunk offset, a duration) must still fail verification and leave nothing behind.
 - The copy loop's ordinary-packet path (``backends.local.copy._copy_plain``) must write the
   same packets and the same evidence as the general path (``_CopyState.take``).
+
+Whole MP4 copies go by the sample index (``backends.local.mp4_copy``, tests/test_mp4_copy.py)
+before any packet loop: here it is turned off, so these files exercise the loop and its proof.
 """
 
 from __future__ import annotations
@@ -13,11 +16,17 @@ import pytest
 
 from backends import LocalBackend
 from backends.local import copy as copy_module
+from backends.local import engine
 from backends.mock import MockBackend
 from extractor import JobSpec, proof
 from extractor.api import run_spec
 from extractor.errors import VerificationFailed
 from extractor.mp4index import read_index
+
+
+@pytest.fixture(autouse=True)
+def _packet_loop(monkeypatch):
+    monkeypatch.setattr(engine, "copy_by_index", lambda plan, destination: None)
 
 
 def _copy(media, tmp_path, name="mp4_aac", folder="out"):

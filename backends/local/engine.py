@@ -14,6 +14,7 @@ from backends.base import ProgressFn, RunReport
 from extractor.errors import OutputError
 
 from .copy import copy_track
+from .mp4_copy import copy_by_index
 from .tags import finish_output
 
 _OUTPUT_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EACCES)
@@ -32,7 +33,7 @@ class LocalBackend:
 
     def run(self, plan, destination: Path, progress: ProgressFn | None = None) -> RunReport:
         if plan.is_copy:
-            run = copy_track
+            run = _copy
         else:  # imported here: a stream copy needs none of the decoders, encoders and sinks
             from .transcode import transcode_track as run
         try:
@@ -62,6 +63,16 @@ class LocalBackend:
             if exc.errno is not None and any(_is_output_error(exc, d) for d in destinations):
                 raise OutputError(f"cannot write {plans[0].output.parent}: {exc.strerror}") from None
             raise
+
+
+def _copy(plan, destination: Path, progress: ProgressFn | None = None) -> RunReport:
+    """An MP4's track by its index when the file allows (no packet loop), else packet by packet."""
+    report = copy_by_index(plan, destination)
+    if report is None:
+        return copy_track(plan, destination, progress)
+    if progress is not None:
+        progress(1.0)
+    return report
 
 
 def _finish(plan, destination: Path, report: RunReport) -> None:
