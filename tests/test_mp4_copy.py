@@ -170,3 +170,20 @@ def test_chunks_past_4_gib_take_64_bit_offsets():
     assert struct.unpack(">II6I", stsc[8:]) == (0, 2, 1, 64, 1, 3, 2, 1)
     _, small = mp4_copy._new_chunks(index, 40)
     assert small[4:8] == b"stco" and struct.unpack(">3I", small[16:]) == (40, 6440, 12840)
+
+
+def test_fetching_only_the_audio_pages_writes_the_same_file(media, tmp_path, monkeypatch):
+    (plan,) = plan_of(JobSpec.build(str(media["mp4_aac"]), output=f"{tmp_path}/x.m4a"))
+    monkeypatch.setattr(mp4_copy, "_sparse", lambda offsets, ends: True)
+    sparse = mp4_copy.copy_by_index(plan, tmp_path / "sparse.m4a")
+    monkeypatch.setattr(mp4_copy, "_sparse", lambda offsets, ends: False)
+    whole = mp4_copy.copy_by_index(plan, tmp_path / "whole.m4a")
+    assert (tmp_path / "sparse.m4a").read_bytes() == (tmp_path / "whole.m4a").read_bytes()
+    assert sparse.evidence == whole.evidence
+
+
+def test_audio_spread_thinly_over_a_video_file_is_fetched_page_by_page():
+    interleaved = [n * 16384 for n in range(1000)]  # 500 bytes of audio every 16 KB
+    assert mp4_copy._sparse(interleaved, [offset + 500 for offset in interleaved])
+    packed = [n * 600 for n in range(1000)]  # an audio-only file: chunk after chunk
+    assert not mp4_copy._sparse(packed, [offset + 600 for offset in packed])
