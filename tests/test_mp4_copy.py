@@ -175,6 +175,7 @@ def test_chunks_past_4_gib_take_64_bit_offsets():
 def test_fetching_only_the_audio_pages_writes_the_same_file(media, tmp_path, monkeypatch):
     (plan,) = plan_of(JobSpec.build(str(media["mp4_aac"]), output=f"{tmp_path}/x.m4a"))
     monkeypatch.setattr(mp4_copy, "_sparse", lambda offsets, ends: True)
+    monkeypatch.setattr(mp4_copy, "_cached", lambda fd, offsets: False)  # the storage path, advice and all
     sparse = mp4_copy.copy_by_index(plan, tmp_path / "sparse.m4a")
     monkeypatch.setattr(mp4_copy, "_sparse", lambda offsets, ends: False)
     whole = mp4_copy.copy_by_index(plan, tmp_path / "whole.m4a")
@@ -187,3 +188,9 @@ def test_audio_spread_thinly_over_a_video_file_is_fetched_page_by_page():
     assert mp4_copy._sparse(interleaved, [offset + 500 for offset in interleaved])
     packed = [n * 600 for n in range(1000)]  # an audio-only file: chunk after chunk
     assert not mp4_copy._sparse(packed, [offset + 600 for offset in packed])
+
+
+def test_the_page_cache_probe_says_cached_for_a_file_just_read(media):
+    with open(media["mp4_aac"], "rb") as f:
+        f.read()
+        assert mp4_copy._cached(f.fileno(), [0, 4096, 8192])
