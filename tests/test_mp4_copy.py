@@ -56,6 +56,14 @@ def test_the_index_copy_decodes_as_the_packet_loops_copy_and_the_source(media, t
     assert by_index.verification.samples == by_loop.verification.samples
     assert by_index.verification.duration == by_loop.verification.duration
     assert read_index(by_index.output) is not None  # an index the proof reads, not a demux
+    assert _language(by_index.output) == _language(by_loop.output) == (_language(media[name]) or "und")
+
+
+def _language(path):
+    import av
+
+    with av.open(str(path)) as container:
+        return container.streams.audio[0].metadata.get("language")
 
 
 def test_alac_is_copied_by_its_index_exactly(alac, tmp_path, monkeypatch):

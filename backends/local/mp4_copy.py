@@ -31,8 +31,9 @@ from .source import check_complete
 from .tags import Carry
 
 SAMPLE_ENTRIES = frozenset({b"mp4a", b"alac"})  # what the ipod/mp4 muxers take and verification knows
-MUXERS = frozenset({"ipod", "mp4"})
-BRANDS = {"ipod": (b"M4A ", [b"M4A ", b"isom", b"iso2"]), "mp4": (b"isom", [b"isom", b"iso2", b"mp41"])}
+# The M4A muxer's: it keeps a track's language (mdhd, copied) and drops its title, as this copy does.
+MUXERS = frozenset({"ipod"})
+BRANDS = {"ipod": (b"M4A ", [b"M4A ", b"isom", b"iso2"])}
 # Chunks closer than this are read in one request, the bytes between them (video) read and
 # dropped: a system call costs about as much as copying this many bytes from the page cache.
 JOIN_GAP = 32 * 1024
@@ -127,7 +128,9 @@ def _copy(plan, destination: Path, moov: bytes, track: tuple[int, int], index, m
     with open(plan.source.path, "rb", buffering=0) as source, open(destination, "wb") as out:
         out.write(ftyp + head)
         crc = _copy_chunks(plan, source.fileno(), out, offsets, lengths)
-        out.write(_box(b"moov", _new_moov(moov, track, _new_chunks(index, len(ftyp) + len(head)))))
+        stsc, offsets = _new_chunks(index, len(ftyp) + len(head))
+        new = {b"stsc": stsc, b"stco": offsets, b"co64": offsets, b"mdhd": _media_header(moov, track, plan)}
+        out.write(_box(b"moov", _new_moov(moov, track, new)))
     return Evidence(packets=len(index.sizes), payload_bytes=payload, payload_crc=crc,
                     span=index.ticks / index.timescale, before_zero=index.skipped / index.timescale)
 
@@ -252,13 +255,13 @@ def _requests(offsets: list[int], ends: list[int]):
             first = last
 
 
-def _new_moov(moov: bytes, track: tuple[int, int], chunks: tuple[bytes, bytes]) -> bytes:
+def _new_moov(moov: bytes, track: tuple[int, int], new: dict) -> bytes:
     """The source's movie header and the one track, renumbered 1, with its chunks' new offsets."""
     parts = []
     for kind, start, end in boxes(moov, 0, len(moov)):
         if kind == b"mvhd":
             parts.append(_box(b"mvhd", _movie_header(moov, start, end, _track_duration(moov, track))))
-    parts.append(_box(b"trak", _new_trak(moov, track, chunks)))
+    parts.append(_box(b"trak", _new_trak(moov, track, new)))
     return b"".join(parts)
 
 
@@ -279,7 +282,7 @@ def _track_duration(moov: bytes, track: tuple[int, int]) -> int:
     return int.from_bytes(moov[start + 20:start + 24], "big")
 
 
-def _new_trak(moov: bytes, track: tuple[int, int], chunks: tuple[bytes, bytes]) -> bytes:
+def _new_trak(moov: bytes, track: tuple[int, int], new: dict) -> bytes:
     parts = []
     for kind, start, end in boxes(moov, *track):
         if kind == b"tkhd":
@@ -289,25 +292,34 @@ def _new_trak(moov: bytes, track: tuple[int, int], chunks: tuple[bytes, bytes]) 
             data[3] |= 1  # enabled
             parts.append(_box(kind, bytes(data)))
         elif kind == b"mdia":
-            parts.append(_box(kind, _rebuilt(moov, (start, end), chunks)))
+            parts.append(_box(kind, _rebuilt(moov, (start, end), new)))
         elif kind in KEEP_IN_TRAK:
             parts.append(_box(kind, moov[start:end]))
     return b"".join(parts)
 
 
-def _rebuilt(moov: bytes, box: tuple[int, int], chunks: tuple[bytes, bytes]) -> bytes:
-    """mdia, minf and stbl as they were, with the chunk tables replaced."""
+def _rebuilt(moov: bytes, box: tuple[int, int], new: dict) -> bytes:
+    """mdia, minf and stbl as they were, with the boxes in ``new`` (by kind) replaced."""
     parts = []
     for kind, start, end in boxes(moov, *box):
         if kind in (b"minf", b"stbl"):
-            parts.append(_box(kind, _rebuilt(moov, (start, end), chunks)))
-        elif kind == b"stsc":
-            parts.append(chunks[0])
-        elif kind in (b"stco", b"co64"):
-            parts.append(chunks[1])
+            parts.append(_box(kind, _rebuilt(moov, (start, end), new)))
         else:
-            parts.append(_box(kind, moov[start:end]))
+            parts.append(new.get(kind) or _box(kind, moov[start:end]))
     return b"".join(parts)
+
+
+def _media_header(moov: bytes, track: tuple[int, int], plan) -> bytes:
+    """The track's mdhd with the language the M4A muxer writes: the plan's, as ISO 639-2 packed in
+    three 5-bit letters, else "und" (a QuickTime source may hold a Macintosh language code)."""
+    start, end = _find(moov, track, b"mdia", b"mdhd")
+    data = bytearray(moov[start:end])
+    at = 32 if data[0] == 1 else 20
+    code = (plan.tags.get("language") or "und").lower()
+    if len(code) != 3 or not all("a" <= letter <= "z" for letter in code):
+        code = "und"
+    data[at:at + 2] = sum((ord(letter) - 0x60) << shift for letter, shift in zip(code, (10, 5, 0))).to_bytes(2, "big")
+    return _box(b"mdhd", bytes(data))
 
 
 def _box(kind: bytes, payload: bytes) -> bytes:
