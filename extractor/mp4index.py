@@ -52,7 +52,13 @@ def _children(data: bytes, start: int, end: int) -> dict:
     return found
 
 
+_PADDING = frozenset({b"free", b"skip", b"wide"})
+
+
 def _top_level(f, size: int) -> dict | None:
+    """The top-level boxes' payloads by kind, when they tile the file. Padding boxes may repeat;
+    so may the media data (some encoders write two mdat boxes): its range is then from the
+    first one's payload to the last one's end."""
     found: dict = {}
     at = 0
     while at + 8 <= size:
@@ -65,9 +71,12 @@ def _top_level(f, size: int) -> dict | None:
             length = size - at
         if length < skip or at + length > size:
             return None
-        if kind in found:
+        if kind == b"mdat" and kind in found:
+            found[kind] = (found[kind][0], at + length)
+        elif kind in found and kind not in _PADDING:
             return None
-        found[kind] = (at + skip, at + length)
+        else:
+            found[kind] = (at + skip, at + length)
         at += length
     return found if at == size else None
 
@@ -117,7 +126,9 @@ def track_index(moov: bytes, start: int, end: int, data: tuple[int, int]) -> Sam
                                                  b"co64", b"ctts", b"stz2")
     if not stbl or any(kind not in mdia for kind in (b"mdhd", b"hdlr")):
         return None
-    if any(kind not in stbl for kind in (b"stts", b"stsc", b"stsz")) or b"ctts" in stbl or b"stz2" in stbl:
+    if any(kind not in stbl for kind in (b"stts", b"stsc", b"stsz")) or b"stz2" in stbl:
+        return None
+    if b"ctts" in stbl and not _no_offsets(moov, *stbl[b"ctts"]):
         return None
     if moov[mdia[b"hdlr"][0] + 8:mdia[b"hdlr"][0] + 12] != b"soun":
         return None
@@ -202,6 +213,15 @@ def _chunks(moov: bytes, boxes: dict, samples: int) -> list | None:
     if len(per_chunk) != count or sum(per_chunk) != samples:
         return None
     return list(zip(offsets, per_chunk))
+
+
+def _no_offsets(moov: bytes, start: int, end: int) -> bool:
+    """A composition offset table whose offsets are all zero (iTunes writes one for AAC): the
+    samples' times are then their decoding times, as without it."""
+    runs = _u32(moov, start + 4)
+    if start + 8 + 8 * runs > end:
+        return False
+    return not any(_table(moov, start + 8, 2 * runs)[1::2])
 
 
 def _ticks(moov: bytes, start: int, end: int) -> int | None:

@@ -202,3 +202,21 @@ def test_the_page_cache_probe_says_cached_for_a_file_just_read(media):
     with open(media["mp4_aac"], "rb") as f:
         f.read()
         assert mp4_copy._cached(f.fileno(), [0, 4096, 8192])
+
+
+def test_the_index_reader_takes_zero_composition_offsets_and_two_media_data_boxes(tmp_path):
+    import io
+
+    from extractor import mp4index
+
+    zero = struct.pack(">II4I", 0, 2, 1, 0, 159, 0)
+    priming = struct.pack(">II4I", 0, 2, 1, 1024, 159, 0)  # iTunes: the first sample shown later
+    assert mp4index._no_offsets(zero, 0, len(zero))
+    assert not mp4index._no_offsets(priming, 0, len(priming))
+    boxes = [mp4_copy._box(kind, payload) for kind, payload in
+             ((b"ftyp", b"M4A \0\0\0\0"), (b"mdat", b"a" * 10), (b"mdat", b"b" * 6), (b"moov", b""),
+              (b"free", b""), (b"free", b""))]
+    data = b"".join(boxes)
+    top = mp4index._top_level(io.BytesIO(data), len(data))
+    assert top[b"mdat"] == (24, 24 + 10 + 8 + 6)  # the first payload's start to the last one's end
+    assert mp4index._top_level(io.BytesIO(data + boxes[3]), len(data) + 8) is None  # a second moov
