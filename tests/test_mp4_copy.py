@@ -220,3 +220,9 @@ def test_the_index_reader_takes_zero_composition_offsets_and_two_media_data_boxe
     top = mp4index._top_level(io.BytesIO(data), len(data))
     assert top[b"mdat"] == (24, 24 + 10 + 8 + 6)  # the first payload's start to the last one's end
     assert mp4index._top_level(io.BytesIO(data + boxes[3]), len(data) + 8) is None  # a second moov
+
+
+def test_chunks_close_together_are_asked_for_in_one_range():
+    far = mp4_copy.ADVICE_GAP + 1
+    offsets = [0, 100, 110 + far, 120 + far]
+    assert mp4_copy._advice(offsets, [10, 10, 10, 10]) == ([0, 2], [0, 110 + far], [110, 20])
