@@ -190,3 +190,31 @@ def test_audio_past_the_end_of_an_index_not_read_runs_serially(joined4, tmp_path
     result = _run(joined4, tmp_path / "parallel", "wav")
     assert not any("segments" in note for note in result.notes)
     assert result.output.read_bytes() == serial.output.read_bytes()
+
+
+@pytest.mark.parametrize(("codec", "suffix", "fmt"), [("alac", "m4a", "flac"), ("pcm_s16be", "mov", "wav")])
+def test_integer_samples_in_segments_are_the_serial_ones(tmp_path, monkeypatch, parallel, codec, suffix, fmt):
+    # ALAC decodes to planar 32-bit integers (a 24-bit FLAC), big-endian PCM in MOV to packed 16-bit ones:
+    # the blocks' other two shapes.
+    rng = np.random.default_rng(3)
+    samples = (rng.standard_normal((2, 5 * RATE)) * 3000).astype(np.int16)
+    source = tmp_path / f"pcm.{suffix}"
+    with av.open(str(source), "w") as out:
+        stream = out.add_stream(codec, rate=RATE)
+        stream.layout = "stereo"
+        for at in range(0, samples.shape[1], 4096):
+            part = np.ascontiguousarray(samples[:, at:at + 4096].T).reshape(1, -1)
+            frame = av.AudioFrame.from_ndarray(part, format="s16", layout="stereo")
+            frame.sample_rate, frame.pts = RATE, at
+            for packet in stream.encode(frame):
+                out.mux(packet)
+        for packet in stream.encode(None):
+            out.mux(packet)
+    serial = _serial(source, tmp_path / "serial", fmt, monkeypatch)
+    joined = _run(source, tmp_path / "joined", fmt)
+    assert "encoded in 3 segments on 3 cores" in joined.notes
+    if fmt == "wav":
+        assert joined.output.read_bytes() == serial.output.read_bytes()
+    else:
+        expected, got = _decoded(serial.output), _decoded(joined.output)
+        assert len(got) == 5 * RATE and np.array_equal(got, expected)

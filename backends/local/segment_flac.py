@@ -51,7 +51,7 @@ def _work(job):
     import soundfile
 
     from .segments import Reader, checked
-    from .sinks import _INT_SCALE, SoundfileSink, _to_int
+    from .sinks import _INT_SCALE, SoundfileSink, _to_int, planes_to_int
 
     bits = job.settings["bits"]
     dtype = np.dtype("int16" if bits == 16 else "int32")
@@ -62,8 +62,12 @@ def _work(job):
                              subtype=SoundfileSink.SUBTYPES[bits]) as out:
         if job.settings["title"]:
             out.title = job.settings["title"]
+        buffers: dict = {}
         for _, planes in reader.blocks():
-            block = _to_int(np.stack(planes, axis=1), dtype)
+            if planes.dtype.kind == "f":
+                block = planes_to_int(planes, dtype, buffers)
+            else:
+                block = _to_int(np.ascontiguousarray(planes.T), dtype)
             out.write(block)
             written += len(block)
             if block.size:

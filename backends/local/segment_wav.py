@@ -58,19 +58,24 @@ def _work(job):
     import numpy as np
 
     from .segments import Reader, checked
-    from .sinks import _to_int
+    from .sinks import _to_int, planes_to_int
 
     reader = Reader(job)
     written = crc = hashed = peak = 0
     int16 = np.dtype("int16")
+    buffers: dict = {}
     with open(job.settings["destination"], "r+b") as out:
         for at, planes in reader.blocks():
-            block = _to_int(np.stack(planes, axis=1), int16)
-            data = block.tobytes()
+            # The serial sink's conversion (bytes identical), written and hashed from its buffer.
+            if planes.dtype.kind == "f":
+                block = planes_to_int(planes, int16, buffers)
+            else:
+                block = _to_int(np.ascontiguousarray(planes.T), int16)
+            data = memoryview(np.ascontiguousarray(block)).cast("B")
             offset = HEADER + at * job.channels * 2
             os.pwrite(out.fileno(), data, offset)
             skip = max(0, min(len(data), HEAD - offset))
-            crc = zlib.crc32(memoryview(data)[skip:], crc)
+            crc = zlib.crc32(data[skip:], crc)
             hashed += len(data) - skip
             written += len(block)
             if block.size:

@@ -198,8 +198,8 @@ def _start_worker(done) -> None:
 
 class Reader:
     """The samples [lo, hi) of a job's track on the output timeline, in blocks of about BLOCK
-    samples: ``blocks()`` yields (position, planes), one 1-D array per channel, in the decoder's
-    sample type. The last job's blocks go on past ``hi`` (the declared end) as the serial loop
+    samples: ``blocks()`` yields (position, planes), a channels x samples array in the decoder's
+    sample type, which the next block overwrites. The last job's blocks go on past ``hi`` (the declared end) as the serial loop
     does: ``extra`` is how many it kept there. ``ok`` is False when the reader could not place
     what it decoded as the serial loop does (nothing decoded, or audio past the end where the
     timestamps are not understood)."""
@@ -211,8 +211,10 @@ class Reader:
         self.placed = True
         self.sample_format = None
         self.end = _End(job)
-        self.pending: list = []
+        self.parts: list = [[] for _ in range(job.channels)]  # each channel's kept slices, for the next block
         self.count = self.at = 0
+        self.dtype = None  # the planes' sample type, once the first frame shows they are planar
+        self.buffer = None
 
     @property
     def ok(self) -> bool:
@@ -220,6 +222,7 @@ class Reader:
 
     def blocks(self):
         import av
+        import numpy as np
 
         from extractor.mediainfo import READ_OPTIONS
 
@@ -235,20 +238,39 @@ class Reader:
             start = job.shift + (job.lo - (job.steps.before(job.lo) if job.steps else 0)) / job.rate - PREROLL_SECONDS
             if job.lo and start > 0:
                 container.seek(int(start / stream.time_base), stream=stream, backward=True, any_frame=False)
+            fixed = job.steps.frame if job.steps and job.steps.runs else 0
             for frame in container.decode(stream):
+                samples = frame.samples
                 if cursor is None:
-                    self.found, self.sample_format = True, frame.format.name
-                    cursor = self._first_position(frame, stream.time_base)
-                elif job.steps and job.steps.runs and frame.samples != job.steps.frame:
+                    cursor = self._start(frame, stream.time_base)
+                elif fixed and samples != fixed:
                     cursor = None  # a frame of another length: the lag worked out from the index is not this one's
                 if cursor is None:
                     self.placed = False
                     return
-                yield from self._keep(frame, cursor)
-                cursor += frame.samples
+                if self.dtype is not None and job.lo <= cursor and cursor + samples <= job.hi:
+                    # A whole frame inside the part, planar: most frames, so the fewest calls.
+                    if not self.count:
+                        self.at = cursor
+                    for part, plane in zip(self.parts, frame.planes):  # never past the channels (frames.py)
+                        part.append(np.frombuffer(plane, self.dtype, samples))
+                    self.count += samples
+                    if self.count >= BLOCK:
+                        yield from self._flush()
+                else:
+                    yield from self._keep(frame, cursor)
+                cursor += samples
                 if self.end.reached(cursor):
                     break
         yield from self._flush()
+
+    def _start(self, frame, time_base) -> int | None:
+        from extractor.frames import plane_arrays
+
+        self.found, self.sample_format = True, frame.format.name
+        if frame.format.is_planar and frame.samples:
+            self.dtype = plane_arrays(frame)[0].dtype
+        return self._first_position(frame, time_base)
 
     def _first_position(self, frame, time_base) -> int | None:
         """Where the first decoded frame lies on the output timeline: the first job's at 0 (the
@@ -274,21 +296,31 @@ class Reader:
                 yield from self._add(held, begin, held_from, held_to)
 
     def _add(self, frame, cursor: int, keep_from: int, keep_to: int):
-        if not self.pending:
+        if not self.count:
             self.at = cursor + keep_from
-        self.pending.append(_planes(frame, self.job.channels, keep_from, keep_to))
+        for part, plane in zip(self.parts, _planes(frame, self.job.channels, keep_from, keep_to)):
+            part.append(plane)
         self.count += keep_to - keep_from
         if self.count >= BLOCK:
             yield from self._flush()
-            if _DONE is not None:
-                _DONE[self.job.number] = min(self.at - self.job.lo, self.job.hi - self.job.lo)
 
     def _flush(self):
-        if self.pending:
-            at, planes = self.at, _joined(self.pending)
-            self.at += self.count
-            self.pending, self.count = [], 0
-            yield at, planes
+        if not self.count:
+            return
+        import numpy as np
+
+        dtype, count = self.parts[0][0].dtype, self.count
+        if self.buffer is None or self.buffer.dtype != dtype or self.buffer.shape[1] < count:
+            # Reused block after block: a fresh array each time costs the kernel's page faults.
+            self.buffer = np.empty((len(self.parts), count + count // 8), dtype)
+        planes = self.buffer[:, :count]
+        for c, part in enumerate(self.parts):
+            np.concatenate(part, out=planes[c])
+            part.clear()
+        at, self.at, self.count = self.at, self.at + count, 0
+        yield at, planes
+        if _DONE is not None:
+            _DONE[self.job.number] = min(self.at - self.job.lo, self.job.hi - self.job.lo)
 
 
 class _End:
@@ -337,12 +369,6 @@ def _planes(frame, channels: int, keep_from: int, keep_to: int) -> list:
         return [plane[keep_from:keep_to] for plane in arrays]
     packed = arrays[0].reshape(-1, channels)
     return [packed[keep_from:keep_to, c] for c in range(channels)]
-
-
-def _joined(pending: list) -> list:
-    import numpy as np
-
-    return [np.concatenate([part[c] for part in pending]) for c in range(len(pending[0]))]
 
 
 def checked(job: Job, reader: Reader, written: int) -> bool:
