@@ -29,7 +29,7 @@ from pathlib import Path
 
 from extractor.policy import MOV_DEMUXER
 
-from .segment_steps import read_steps
+from .segment_steps import Steps, read_steps
 
 MIN_SECONDS = 300.0  # shorter inputs finish before the workers would have started
 MAX_WORKERS = 8
@@ -103,7 +103,7 @@ class Job:
     hi: int
     last: bool
     slack: int  # past the declared end, more than this (or than a frame) is audio, not padding (decode.py)
-    steps: object  # the track's timestamps against its samples (segment_steps.Steps); None: not read
+    steps: Steps | None  # the track's timestamps against its samples; None: its index was not read
     temp: str  # the worker's output file, beside the destination
     settings: dict = field(default_factory=dict)  # the format module's, from its start(plan, ...)
 
@@ -199,10 +199,10 @@ def _start_worker(done) -> None:
 class Reader:
     """The samples [lo, hi) of a job's track on the output timeline, in blocks of about BLOCK
     samples: ``blocks()`` yields (position, planes), a channels x samples array in the decoder's
-    sample type, which the next block overwrites. The last job's blocks go on past ``hi`` (the declared end) as the serial loop
-    does: ``extra`` is how many it kept there. ``ok`` is False when the reader could not place
-    what it decoded as the serial loop does (nothing decoded, or audio past the end where the
-    timestamps are not understood)."""
+    sample type, which the next block overwrites. The last job's blocks go on past ``hi`` (the
+    declared end) as the serial loop does: ``extra`` is how many it kept there. ``ok`` is False
+    when the reader could not place what it decoded as the serial loop does (nothing decoded,
+    a frame the index does not explain, or audio past the end of a file whose index was not read)."""
 
     def __init__(self, job: Job):
         self.job = job
