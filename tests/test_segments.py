@@ -59,20 +59,6 @@ def test_no_free_core_or_a_short_input_stays_serial(long_mp4, tmp_path, monkeypa
     assert not any("segments" in note for note in result.notes)
 
 
-@pytest.mark.parametrize("parts", [6, 2])  # 2 parts: past the declared end by more than a frame, under the tolerance
-def test_a_track_longer_than_declared_falls_back_to_the_serial_loop(tmp_path, monkeypatch, parts):
-    from tests.test_verify_durations import _joined
-
-    joined = _joined(tmp_path, count=parts)
-    serial = _serial(joined, tmp_path / "serial")
-    monkeypatch.setattr(segments, "MIN_SECONDS", 1.0)
-    monkeypatch.setattr(segments, "cores_free", lambda: 2.0)
-    (result,) = run_spec(JobSpec.build(str(joined), format="wav", output=f"{tmp_path}/parallel/"),
-                         backends={"local": LocalBackend()})
-    assert not any("segments" in note for note in result.notes)  # the last worker found audio past the end
-    assert result.output.read_bytes() == serial.output.read_bytes()
-
-
 def test_a_worker_ends_quietly_when_the_pool_stops_it(monkeypatch):
     # Workers are forks of the CLI, whose SIGTERM handler raises its "stopped" error: a worker the
     # pool terminates would print that error's traceback. A worker takes the default action

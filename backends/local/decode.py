@@ -125,8 +125,7 @@ class _Timeline:
         # A codec's end padding lies within its last frame (AAC from FFmpeg or Apple: under 1024
         # samples). More than one frame past the declared end is audio the header leaves out, as
         # in a file joined from parts by stream copy: 2048 samples past it in a 3-part join.
-        padding = min(self.slack, max(held.samples for held, _, _ in self.overrun))
-        if self.overrun_samples > padding:  # not padding: the declared length is short
+        if beyond_padding(self.overrun_samples, max(held.samples for held, _, _ in self.overrun), self.slack):
             self.limit = None
             for held, begin, end in self.overrun:
                 self.sink.write(held, begin, end)
@@ -179,6 +178,13 @@ class _Timeline:
             raise_no_audio(self.plan, report, "decoded to no audio", damaged=undecodable > 0)
         report.written_duration = self.written / self.rate_in
         check_complete(self.plan, report)
+
+
+def beyond_padding(held: int, longest: int, slack: int) -> bool:
+    """Whether ``held`` samples past a declared end (in frames of at most ``longest``) are audio
+    the header leaves out rather than the codec's end padding. The parallel segments decide it
+    with this too, so both keep the same samples."""
+    return held > min(slack, longest)
 
 
 def _flush(decoder):

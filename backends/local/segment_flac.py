@@ -20,6 +20,7 @@ import os
 
 GRID = 4096  # libFLAC's block size at libsndfile's default compression; checked in every worker
 BITS = (16, 24)
+COPY_CHUNK = 1 << 20  # bytes of frames renumbered at a time
 
 
 def suits(plan) -> bool:
@@ -51,7 +52,7 @@ def _work(job):
     import soundfile
 
     from .segments import Reader, checked
-    from .sinks import _INT_SCALE, SoundfileSink, _to_int
+    from .sinks import _INT_SCALE, SoundfileSink, _to_int, planes_to_int
 
     bits = job.settings["bits"]
     dtype = np.dtype("int16" if bits == 16 else "int32")
@@ -62,8 +63,12 @@ def _work(job):
                              subtype=SoundfileSink.SUBTYPES[bits]) as out:
         if job.settings["title"]:
             out.title = job.settings["title"]
+        buffers: dict = {}
         for _, planes in reader.blocks():
-            block = _to_int(np.stack(planes, axis=1), dtype)
+            if planes.dtype.kind == "f":
+                block = planes_to_int(planes, dtype, buffers)
+            else:
+                block = _to_int(np.ascontiguousarray(planes.T), dtype)
             out.write(block)
             written += len(block)
             if block.size:
@@ -120,16 +125,11 @@ def _renumber(job, encoded: str):
             while chunk := f.read(1 << 20):
                 crc = zlib.crc32(chunk, crc)
     else:
-        crc16 = _Crc16()
         with open(encoded, "rb") as source, open(job.temp, "wb") as out:
             source.seek(metadata)
-            for k, (number, size) in enumerate(zip(range(job.begin // block_max, 1 << 36), sizes)):
-                frame = _renumbered(source.read(size), number, crc16)
-                if frame is None:
-                    return None
-                out.write(frame)
-                crc = zlib.crc32(frame, crc)
-                sizes[k] = len(frame)
+            crc = _copy_renumbered(source, out, job.begin // block_max, sizes)
+        if crc is None:
+            return None
     return {"path": job.temp, "metadata": metadata if job.number == 0 else 0, "min_frame": min(sizes),
             "max_frame": max(sizes), "bytes": os.path.getsize(job.temp), "block": block_max, "crc": crc}
 
@@ -146,6 +146,13 @@ def _utf8_number(value: int) -> bytes:
 
 
 def _renumbered(frame: bytes, number: int, crc16: _Crc16) -> bytes | None:
+    parts = _renumbered_parts(memoryview(frame), number, crc16)
+    return None if parts is None else b"".join(parts)
+
+
+def _renumbered_parts(frame: memoryview, number: int, crc16: _Crc16) -> tuple | None:
+    """(new header, the untouched body, new CRC-16): the body stays a view, copied once when
+    the output is written."""
     if frame[0] != 0xFF or frame[1] != 0xF8:
         return None  # not a fixed-blocksize frame
     first = frame[4]
@@ -153,13 +160,44 @@ def _renumbered(frame: bytes, number: int, crc16: _Crc16) -> bytes | None:
     block_code, rate_code = frame[2] >> 4, frame[2] & 0x0F
     extra = {6: 1, 7: 2}.get(block_code, 0) + {12: 1, 13: 2, 14: 2}.get(rate_code, 0)
     after = 4 + length + extra  # where the CRC-8 is
-    old_header = frame[:after + 1]
-    header = frame[:4] + _utf8_number(number) + frame[4 + length:after]
+    old_header = bytes(frame[:after + 1])
+    header = old_header[:4] + _utf8_number(number) + old_header[4 + length:after]
     header += bytes([_crc8(header)])
     body = len(frame) - len(old_header) - 2
     old_crc = int.from_bytes(frame[-2:], "big")
     new_crc = old_crc ^ crc16.carried(crc16.of(old_header) ^ crc16.of(header), body)
-    return header + frame[after + 1:-2] + new_crc.to_bytes(2, "big")
+    return header, frame[after + 1:-2], new_crc.to_bytes(2, "big")
+
+
+def _copy_renumbered(source, out, number: int, sizes) -> int | None:
+    """The frames of ``sizes`` from ``source`` into ``out``, numbered from ``number``, read and
+    written a megabyte at a time (per-frame reads, writes and CRC calls cost a third of the
+    renumbering); ``sizes`` becomes the new frames' sizes. The CRC-32 of what was written, or
+    None when a frame is not as expected."""
+    import zlib
+
+    crc16, crc, k = _Crc16(), 0, 0
+    while k < len(sizes):
+        end, total = k + 1, sizes[k]
+        while end < len(sizes) and total + sizes[end] <= COPY_CHUNK:
+            total += sizes[end]
+            end += 1
+        data = memoryview(source.read(total))
+        if len(data) != total:
+            return None
+        pieces, at = [], 0
+        for j in range(k, end):
+            parts = _renumbered_parts(data[at:at + sizes[j]], number + j, crc16)
+            if parts is None:
+                return None
+            at += sizes[j]
+            sizes[j] = len(parts[0]) + len(parts[1]) + 2
+            pieces.extend(parts)
+        chunk = b"".join(pieces)
+        out.write(chunk)
+        crc = zlib.crc32(chunk, crc)
+        k = end
+    return crc
 
 
 def _table(poly: int, width: int) -> list[int]:

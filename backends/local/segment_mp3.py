@@ -233,7 +233,7 @@ def join(plan, destination, jobs, results):
             return None
         bounds = [streams[0].first, *seams, streams[-1].first + len(streams[-1])]
         frames = bounds[-1] - bounds[0]
-        samples = jobs[-1].end
+        samples = jobs[-1].lo + results[-1]["samples"]  # past the declared end when the last kept more
         audio_bytes = sum(_span(s, a, b) for s, a, b in zip(streams, bounds, bounds[1:]))
         tag = _joined_tag(first_tag, frames, audio_bytes, samples, streams, bounds)
         if tag is None:

@@ -16,12 +16,16 @@ from .evidence import HEAD
 
 GRID = 1  # PCM has no frames: any sample is a cut
 HEADER = 44  # a canonical PCM WAV header
+MAX_RIFF = 0xFFFFFFFF  # the RIFF chunk's 32-bit size
 
 
 def suits(plan) -> bool:
     # More than two channels take WAV's extensible header in the serial writer (it names the
-    # speakers); this canonical header does not, so those stay serial.
-    return (plan.sample_bits or 16) == 16 and not plan.codec.startswith("pcm_f") and plan.channels <= 2
+    # speakers); this canonical header does not, so those stay serial. Nor can its 32-bit sizes
+    # hold more than 4 GiB (10 hours of 48 kHz stereo).
+    data = round((plan.expected_duration or 0) * plan.sample_rate) * plan.channels * 2
+    return (plan.sample_bits or 16) == 16 and not plan.codec.startswith("pcm_f") and plan.channels <= 2 \
+        and HEADER - 8 + data <= MAX_RIFF
 
 
 def reach(begin: int, end: int, total: int) -> tuple[int, int]:
@@ -54,19 +58,24 @@ def _work(job):
     import numpy as np
 
     from .segments import Reader, checked
-    from .sinks import _to_int
+    from .sinks import _to_int, planes_to_int
 
     reader = Reader(job)
     written = crc = hashed = peak = 0
     int16 = np.dtype("int16")
+    buffers: dict = {}
     with open(job.settings["destination"], "r+b") as out:
         for at, planes in reader.blocks():
-            block = _to_int(np.stack(planes, axis=1), int16)
-            data = block.tobytes()
+            # The serial sink's conversion (bytes identical), written and hashed from its buffer.
+            if planes.dtype.kind == "f":
+                block = planes_to_int(planes, int16, buffers)
+            else:
+                block = _to_int(np.ascontiguousarray(planes.T), int16)
+            data = memoryview(np.ascontiguousarray(block)).cast("B")
             offset = HEADER + at * job.channels * 2
             os.pwrite(out.fileno(), data, offset)
             skip = max(0, min(len(data), HEAD - offset))
-            crc = zlib.crc32(memoryview(data)[skip:], crc)
+            crc = zlib.crc32(data[skip:], crc)
             hashed += len(data) - skip
             written += len(block)
             if block.size:
@@ -86,6 +95,11 @@ def join(plan, destination, jobs, results):
         crc = crc32_combine(crc, part_crc, length)
     samples = sum(result[0] for result in results)
     size = HEADER + samples * plan.channels * 2
+    if samples != jobs[-1].end:  # the last worker kept audio past the declared end: the header says so
+        if size - 8 > MAX_RIFF:
+            return None
+        with open(destination, "r+b") as f:
+            f.write(_wav_header(samples, plan.sample_rate, plan.channels))  # inside HEAD: the CRC holds
     evidence = Evidence(samples=samples, file_size=size, head=min(HEAD, size), tail_crc=crc,
                         peak=max(result[3] for result in results) / (1 << 15))
     return report(plan, destination, samples, evidence, len(jobs))

@@ -29,6 +29,8 @@ from pathlib import Path
 
 from extractor.policy import MOV_DEMUXER
 
+from .segment_steps import Steps, read_steps
+
 MIN_SECONDS = 300.0  # shorter inputs finish before the workers would have started
 MAX_WORKERS = 8
 BLOCK = 65536  # samples per block handed to an encoder
@@ -100,7 +102,8 @@ class Job:
     lo: int
     hi: int
     last: bool
-    look_past: int  # the last segment counts the samples found past the declared end, up to this
+    slack: int  # past the declared end, more than this (or than a frame) is audio, not padding (decode.py)
+    steps: Steps | None  # the track's timestamps against its samples; None: its index was not read
     temp: str  # the worker's output file, beside the destination
     settings: dict = field(default_factory=dict)  # the format module's, from its start(plan, ...)
 
@@ -127,16 +130,16 @@ def run(plan, destination: Path, progress=None):
     bounds = [0] + [round(total * k / count / grid) * grid for k in range(1, count)] + [total]
     if any(b <= a for a, b in itertools.pairwise(bounds)):
         return None
-    # The last worker also looks past the declared end: audio there beyond the tolerance means
-    # the header is short (a joined file), which only the serial loop handles (see decode.py).
+    # The last worker reads on past the declared end and keeps what the serial loop keeps there.
     slack = round(plan.tolerance * rate)
+    steps = read_steps(plan.source.path, plan.track.index, rate)
     settings = module.start(plan, destination, total)
     jobs = []
     for k in range(count):
         begin, end = bounds[k], bounds[k + 1]
         lo, hi = module.reach(begin, end, total)
         jobs.append(Job(k, plan.source.path, plan.track.index, plan.shift, rate, plan.channels, begin, end,
-                        lo, hi, k == count - 1, slack if k == count - 1 else 0,
+                        lo, hi, k == count - 1, slack, steps,
                         str(destination.with_name(f".{destination.name}.part{k}")), settings))
     try:
         results = _map(module.work, jobs, progress, sum(job.hi - job.lo for job in jobs))
@@ -195,58 +198,167 @@ def _start_worker(done) -> None:
 
 class Reader:
     """The samples [lo, hi) of a job's track on the output timeline, in blocks of about BLOCK
-    samples: ``blocks()`` yields (position, planes), one 1-D array per channel, in the decoder's
-    sample type. After it ends, ``past`` is the count of samples decoded beyond ``hi`` (counted
-    up to just over the job's look_past) and ``found`` is False when nothing was decoded."""
+    samples: ``blocks()`` yields (position, planes), a channels x samples array in the decoder's
+    sample type, which the next block overwrites. The last job's blocks go on past ``hi`` (the
+    declared end) as the serial loop does: ``extra`` is how many it kept there. ``ok`` is False
+    when the reader could not place what it decoded as the serial loop does (nothing decoded,
+    a frame the index does not explain, or audio past the end of a file whose index was not read)."""
 
     def __init__(self, job: Job):
         self.job = job
-        self.past = 0
+        self.extra = 0
         self.found = False
+        self.placed = True
         self.sample_format = None
-        self.frame_samples = 0  # the longest decoded frame: a codec's end padding lies within one
+        self.end = _End(job)
+        self.parts: list = [[] for _ in range(job.channels)]  # each channel's kept slices, for the next block
+        self.count = self.at = 0
+        self.dtype = None  # the planes' sample type, once the first frame shows they are planar
+        self.buffer = None
+
+    @property
+    def ok(self) -> bool:
+        return self.found and self.placed and self.end.understood
 
     def blocks(self):
         import av
+        import numpy as np
 
         from extractor.mediainfo import READ_OPTIONS
 
         from .source import PREROLL_SECONDS
 
         job = self.job
-        pending: list = []
-        at = count = 0
         cursor = None
         with av.open(job.path, options=READ_OPTIONS) as container:
             stream = container.streams[job.index]
             for other in container.streams:
                 if other.index != job.index:
                     other.discard = av.stream.Discard.all
-            start = job.shift + job.lo / job.rate - PREROLL_SECONDS
+            start = job.shift + (job.lo - (job.steps.before(job.lo) if job.steps else 0)) / job.rate - PREROLL_SECONDS
             if job.lo and start > 0:
                 container.seek(int(start / stream.time_base), stream=stream, backward=True, any_frame=False)
+            fixed = job.steps.frame if job.steps and job.steps.runs else 0
             for frame in container.decode(stream):
-                if cursor is None:  # placed by its timestamp, then each frame after the one before, as serially
-                    self.found, self.sample_format = True, frame.format.name
-                    cursor = 0 if not job.lo or frame.time is None else round((frame.time - job.shift) * job.rate)
-                keep_from, keep_to = max(0, job.lo - cursor), min(frame.samples, job.hi - cursor)
-                self.frame_samples = max(self.frame_samples, frame.samples)
-                if keep_to > keep_from:
-                    if not pending:
-                        at = cursor + keep_from
-                    pending.append(_planes(frame, job.channels, keep_from, keep_to))
-                    count += keep_to - keep_from
-                    if count >= BLOCK:
-                        yield at, _joined(pending)
-                        if _DONE is not None:
-                            _DONE[job.number] = at + count - job.lo
-                        pending, count = [], 0
-                cursor += frame.samples
-                if cursor - job.hi > job.look_past:
+                samples = frame.samples
+                if cursor is None:
+                    cursor = self._start(frame, stream.time_base)
+                elif fixed and samples != fixed:
+                    cursor = None  # a frame of another length: the lag worked out from the index is not this one's
+                if cursor is None:
+                    self.placed = False
+                    return
+                if self.dtype is not None and job.lo <= cursor and cursor + samples <= job.hi:
+                    # A whole frame inside the part, planar: most frames, so the fewest calls.
+                    if not self.count:
+                        self.at = cursor
+                    for part, plane in zip(self.parts, frame.planes):  # never past the channels (frames.py)
+                        part.append(np.frombuffer(plane, self.dtype, samples))
+                    self.count += samples
+                    if self.count >= BLOCK:
+                        yield from self._flush()
+                else:
+                    yield from self._keep(frame, cursor)
+                cursor += samples
+                if self.end.reached(cursor):
                     break
-        if pending:
-            yield at, _joined(pending)
-        self.past = max(0, cursor - job.hi) if cursor is not None else 0
+        yield from self._flush()
+
+    def _start(self, frame, time_base) -> int | None:
+        from extractor.frames import plane_arrays
+
+        self.found, self.sample_format = True, frame.format.name
+        if frame.format.is_planar and frame.samples:
+            self.dtype = plane_arrays(frame)[0].dtype
+        return self._first_position(frame, time_base)
+
+    def _first_position(self, frame, time_base) -> int | None:
+        """Where the first decoded frame lies on the output timeline: the first job's at 0 (the
+        serial loop counts from there), a later one's by its timestamp plus the samples the
+        timestamps lag behind there (None: the index does not know this timestamp)."""
+        job = self.job
+        if not job.lo or frame.time is None:
+            return 0
+        position = round((frame.time - job.shift) * job.rate)
+        if not job.steps or not job.steps.runs:
+            return position
+        lag = job.steps.at(frame.pts, time_base, job.rate)
+        return None if lag is None else position + lag
+
+    def _keep(self, frame, cursor: int):
+        job = self.job
+        keep_from, keep_to = max(0, job.lo - cursor), min(frame.samples, job.hi - cursor)
+        if keep_to > keep_from:
+            yield from self._add(frame, cursor, keep_from, keep_to)
+        if job.last and cursor + frame.samples > job.hi:
+            for held, begin, held_from, held_to in self.end.past(frame, cursor, keep_from):
+                self.extra += held_to - held_from
+                yield from self._add(held, begin, held_from, held_to)
+
+    def _add(self, frame, cursor: int, keep_from: int, keep_to: int):
+        if not self.count:
+            self.at = cursor + keep_from
+        for part, plane in zip(self.parts, _planes(frame, self.job.channels, keep_from, keep_to)):
+            part.append(plane)
+        self.count += keep_to - keep_from
+        if self.count >= BLOCK:
+            yield from self._flush()
+
+    def _flush(self):
+        if not self.count:
+            return
+        import numpy as np
+
+        dtype, count = self.parts[0][0].dtype, self.count
+        if self.buffer is None or self.buffer.dtype != dtype or self.buffer.shape[1] < count:
+            # Reused block after block: a fresh array each time costs the kernel's page faults.
+            self.buffer = np.empty((len(self.parts), count + count // 8), dtype)
+        planes = self.buffer[:, :count]
+        for c, part in enumerate(self.parts):
+            np.concatenate(part, out=planes[c])
+            part.clear()
+        at, self.at, self.count = self.at, self.at + count, 0
+        yield at, planes
+        if _DONE is not None:
+            _DONE[self.job.number] = min(self.at - self.job.lo, self.job.hi - self.job.lo)
+
+
+class _End:
+    """What the last job finds past the declared end, decided as the serial loop decides it
+    (decode.py, ``_Timeline._hold``): held back while it may be the codec's end padding, all of
+    it kept once it is more (a joined file declares less than it holds). A job that is not the
+    last stops at its end."""
+
+    def __init__(self, job: Job):
+        self.job = job
+        self.held: list = []  # (frame, its position, from, to) past the declared end
+        self.held_samples = 0
+        self.longest = 0
+        self.audio = False  # what lies past the end is audio: keep all of it
+        self.understood = True
+
+    def reached(self, cursor: int) -> bool:
+        return not self.understood or (not self.job.last and cursor >= self.job.hi)
+
+    def past(self, frame, cursor: int, keep_from: int) -> list:
+        """The samples past the end to write now, as (frame, position, from, to)."""
+        from .decode import beyond_padding
+
+        begin = max(keep_from, self.job.hi - cursor)
+        if self.audio:
+            return [(frame, cursor, begin, frame.samples)]
+        if begin >= frame.samples:
+            return []
+        self.held.append((frame, cursor, begin, frame.samples))
+        self.held_samples += frame.samples - begin
+        self.longest = max(self.longest, frame.samples)
+        if not beyond_padding(self.held_samples, self.longest, self.job.slack):
+            return []
+        if self.job.steps is None:  # audio past the end of a file whose timestamps were not read
+            self.understood = False
+            return []
+        self.audio, held, self.held = True, self.held, []
+        return held
 
 
 def _planes(frame, channels: int, keep_from: int, keep_to: int) -> list:
@@ -259,18 +371,10 @@ def _planes(frame, channels: int, keep_from: int, keep_to: int) -> list:
     return [packed[keep_from:keep_to, c] for c in range(channels)]
 
 
-def _joined(pending: list) -> list:
-    import numpy as np
-
-    return [np.concatenate([part[c] for part in pending]) for c in range(len(pending[0]))]
-
-
 def checked(job: Job, reader: Reader, written: int) -> bool:
-    """Whether the worker wrote all of [lo, hi) and, for the last one, found no more than the
-    end padding past the declared end: no more than the slack, nor than one frame, as the serial
-    loop decides (more means the header is short: only the serial loop copes)."""
-    padding = min(job.look_past, reader.frame_samples)
-    return reader.found and written == job.hi - job.lo and (not job.last or reader.past <= padding)
+    """Whether the worker wrote all of [lo, hi), and the last one what it kept past that, with
+    every sample placed as the serial loop places it."""
+    return reader.ok and written == job.hi - job.lo + reader.extra
 
 
 def report(plan, destination: Path, samples: int, evidence, workers_used: int):
