@@ -44,6 +44,35 @@ def boxes(data: bytes, start: int, end: int):
         at += length
 
 
+def find(data: bytes, box: tuple[int, int] | None, *path: bytes) -> tuple[int, int] | None:
+    """The payload of the box reached from ``box`` by the kinds in ``path``, one level each;
+    None when a level has no such box, or several."""
+    for kind in path:
+        if box is None:
+            return None
+        inner = [(a, b) for k, a, b in boxes(data, *box) if k == kind]
+        box = inner[0] if len(inner) == 1 else None
+    return box
+
+
+def one_edit(moov: bytes, elst) -> tuple[int, int] | None:
+    """(duration in the movie's timescale, start in the media's) of an edit list's only edit
+    when it starts inside the media, (0, 0) without an edit list; None for any other list."""
+    if elst is None:
+        return 0, 0
+    start = elst[0]
+    version, count = moov[start], _u32(moov, start + 4)
+    if count != 1:
+        return None
+    if version == 1:
+        duration = int.from_bytes(moov[start + 8:start + 16], "big")
+        media_time = int.from_bytes(moov[start + 16:start + 24], "big", signed=True)
+    else:
+        duration = _u32(moov, start + 8)
+        media_time = int.from_bytes(moov[start + 12:start + 16], "big", signed=True)
+    return None if media_time < 0 else (duration, media_time)
+
+
 def _children(data: bytes, start: int, end: int) -> dict:
     """The boxes inside a box by kind; a kind seen twice maps to None (not a file we expect)."""
     found: dict = {}
@@ -238,18 +267,10 @@ def _edit_start(moov: bytes, elst, ticks: int, timescale: int, movie_scale: int 
     sample (the ones before the edit carry the priming to skip). None for any other edit list."""
     if elst is None:
         return 0
-    start = elst[0]
-    version, count = moov[start], _u32(moov, start + 4)
-    if count != 1 or not movie_scale:
+    edit = one_edit(moov, elst)
+    if edit is None or not movie_scale:
         return None
-    if version == 1:
-        duration = int.from_bytes(moov[start + 8:start + 16], "big")
-        media_time = int.from_bytes(moov[start + 16:start + 24], "big", signed=True)
-    else:
-        duration = _u32(moov, start + 8)
-        media_time = int.from_bytes(moov[start + 12:start + 16], "big", signed=True)
-    if media_time < 0:
-        return None
+    duration, media_time = edit
     # The edit's length is in the movie's timescale; it must reach the last sample's end.
     if duration * timescale < (ticks - media_time) * movie_scale - movie_scale * timescale // 1000:
         return None

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from backends.base import Evidence, RunReport
 from extractor.errors import DamagedInput
-from extractor.mp4index import boxes, read_moov, track_index
+from extractor.mp4index import boxes, find, read_moov, track_index
 
 from .source import check_complete
 from .tags import Carry
@@ -90,22 +90,13 @@ def _the_track(moov: bytes, number: int) -> tuple[int, int] | None:
     if number >= len(traks):
         return None
     trak = traks[number]
-    stsd = _find(moov, trak, b"mdia", b"minf", b"stbl", b"stsd")
-    dref = _find(moov, trak, b"mdia", b"minf", b"dinf", b"dref")
+    stsd = find(moov, trak, b"mdia", b"minf", b"stbl", b"stsd")
+    dref = find(moov, trak, b"mdia", b"minf", b"dinf", b"dref")
     if stsd is None or dref is None or moov[stsd[0] + 12:stsd[0] + 16] not in SAMPLE_ENTRIES:
         return None
     if int.from_bytes(moov[stsd[0] + 4:stsd[0] + 8], "big") != 1 or not _self_contained(moov, dref):
         return None
     return trak
-
-
-def _find(moov: bytes, box: tuple[int, int], *path: bytes) -> tuple[int, int] | None:
-    for kind in path:
-        inner = [(a, b) for k, a, b in boxes(moov, *box) if k == kind]
-        if len(inner) != 1:
-            return None
-        box = inner[0]
-    return box
 
 
 def _self_contained(moov: bytes, dref: tuple[int, int]) -> bool:
@@ -287,7 +278,7 @@ def _movie_header(moov: bytes, start: int, end: int, duration: int) -> bytes:
 
 
 def _track_duration(moov: bytes, track: tuple[int, int]) -> int:
-    start, _ = _find(moov, track, b"tkhd")
+    start, _ = find(moov, track, b"tkhd")
     if moov[start] == 1:
         return int.from_bytes(moov[start + 28:start + 36], "big")
     return int.from_bytes(moov[start + 20:start + 24], "big")
@@ -323,7 +314,7 @@ def _rebuilt(moov: bytes, box: tuple[int, int], new: dict) -> bytes:
 def _media_header(moov: bytes, track: tuple[int, int], plan) -> bytes:
     """The track's mdhd with the language the M4A muxer writes: the plan's, as ISO 639-2 packed in
     three 5-bit letters, else "und" (a QuickTime source may hold a Macintosh language code)."""
-    start, end = _find(moov, track, b"mdia", b"mdhd")
+    start, end = find(moov, track, b"mdia", b"mdhd")
     data = bytearray(moov[start:end])
     at = 32 if data[0] == 1 else 20
     code = (plan.tags.get("language") or "und").lower()

@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 
+from extractor.mp4index import boxes, find, one_edit, read_moov
+
 
 @dataclass(frozen=True)
 class Steps:
@@ -53,28 +55,25 @@ class Steps:
 def read_steps(path: str, index: int, rate: int) -> Steps | None:
     """The Steps of stream ``index`` (FFmpeg numbers an MP4's tracks in order), or None when its
     index is not as expected (fragments, several edits, another timescale)."""
-    try:
-        with open(path, "rb") as f:
-            moov = _moov(f)
-    except OSError:
-        return None
-    traks = [box for kind, *box in _boxes(moov, 0, len(moov) if moov else 0) if kind == b"trak"]
+    found = read_moov(path)
+    moov = found[0] if found is not None else b""
+    traks = [box for kind, *box in boxes(moov, 0, len(moov)) if kind == b"trak"]
     if index >= len(traks):
         return None
-    mdia = _child(moov, traks[index], b"mdia")
-    stts = _child(moov, _child(moov, _child(moov, mdia, b"minf"), b"stbl"), b"stts")
-    mdhd, hdlr = _child(moov, mdia, b"mdhd"), _child(moov, mdia, b"hdlr")
+    mdia = find(moov, traks[index], b"mdia")
+    stts = find(moov, mdia, b"minf", b"stbl", b"stts")
+    mdhd, hdlr = find(moov, mdia, b"mdhd"), find(moov, mdia, b"hdlr")
     if not (stts and mdhd and hdlr) or moov[hdlr[0] + 8:hdlr[0] + 12] != b"soun":
         return None
     if int.from_bytes(moov[mdhd[0] + (20 if moov[mdhd[0]] == 1 else 12):][:4], "big") != rate:
         return None
-    media_time = _media_time(moov, _child(moov, _child(moov, traks[index], b"edts"), b"elst"))
+    edit = one_edit(moov, find(moov, traks[index], b"edts", b"elst"))
     count = int.from_bytes(moov[stts[0] + 4:stts[0] + 8], "big")
-    if media_time is None or not count or stts[0] + 8 + 8 * count > stts[1]:
+    if edit is None or not count or stts[0] + 8 + 8 * count > stts[1]:
         return None
     pairs = [(int.from_bytes(moov[at:at + 4], "big"), int.from_bytes(moov[at + 4:at + 8], "big"))
              for at in range(stts[0] + 8, stts[0] + 8 + 8 * count, 8)]
-    return _steps(pairs, media_time)
+    return _steps(pairs, edit[1])
 
 
 def _steps(pairs: list, media_time: int) -> Steps | None:
@@ -91,55 +90,3 @@ def _steps(pairs: list, media_time: int) -> Steps | None:
     # The last packet's duration is its own: nothing after it is placed by it.
     even = all(each == frame for number, each in pairs[:-1]) and (pairs[-1][0] == 1 or pairs[-1][1] == frame)
     return Steps(frame, media_time, () if even else tuple(runs))
-
-
-def _moov(f) -> bytes:
-    """The moov box's payload, found by reading 16 bytes per top-level box (b"": none)."""
-    at = 0
-    while True:
-        f.seek(at)
-        head = f.read(16)
-        if len(head) < 8:
-            return b""
-        length, kind, skip = int.from_bytes(head[:4], "big"), head[4:8], 8
-        if length == 1:
-            length, skip = int.from_bytes(head[8:16], "big"), 16
-        if length < skip:
-            return b""  # a box "to the end of the file" (0) or a broken one: no moov after it anyway
-        if kind == b"moov":
-            f.seek(at + skip)
-            return f.read(length - skip)
-        at += length
-
-
-def _boxes(data: bytes, start: int, end: int):
-    """(kind, payload start, payload end) of each box in data[start:end]."""
-    at = start
-    while at + 8 <= end:
-        length, kind, head = int.from_bytes(data[at:at + 4], "big"), data[at + 4:at + 8], 8
-        if length == 1:
-            length, head = int.from_bytes(data[at + 8:at + 16], "big"), 16
-        if length < head or at + length > end:
-            return
-        yield kind, at + head, at + length
-        at += length
-
-
-def _child(data: bytes, box, kind: bytes):
-    """The one ``kind`` box inside ``box`` (None when there is none, or several, or no box)."""
-    if box is None:
-        return None
-    found = [(a, b) for k, a, b in _boxes(data, *box) if k == kind]
-    return found[0] if len(found) == 1 else None
-
-
-def _media_time(moov: bytes, elst) -> int | None:
-    """The one edit's start in the media (0 without an edit list); None for several edits."""
-    if elst is None:
-        return 0
-    version, count = moov[elst[0]], int.from_bytes(moov[elst[0] + 4:elst[0] + 8], "big")
-    if count != 1:
-        return None
-    at = elst[0] + (16 if version == 1 else 12)
-    value = int.from_bytes(moov[at:at + (8 if version == 1 else 4)], "big", signed=True)
-    return value if value >= 0 else None
