@@ -16,10 +16,9 @@ import av
 import numpy as np
 import pytest
 
-from backends import LocalBackend
 from backends.local import segment_steps, segments
-from extractor import JobSpec
-from extractor.api import run_spec
+from fixtures.joined import join_as_concat
+from tests.local_runs import run_local
 
 RATE = 48000
 PART_SECONDS = 3.0
@@ -51,24 +50,7 @@ def _joined(folder, count: int):
     """The parts' packets in a row as ffmpeg's concat demuxer times them: each part shifted by
     the parts' declared lengths before it, a timestamp that would go back bumped by one tick."""
     parts = [_part(folder / f"part{k}.m4a", seed=k) for k in range(count)]
-    target = folder / "joined.m4a"
-    with av.open(str(target), "w") as out:
-        stream, last = None, None
-        for k, part in enumerate(parts):
-            with av.open(str(part)) as source:
-                audio = source.streams.audio[0]
-                if stream is None:
-                    stream = out.add_stream_from_template(audio)
-                for packet in source.demux(audio):
-                    if packet.size == 0:
-                        continue
-                    pts = packet.pts + 1024 + round(k * PART_SECONDS * RATE)
-                    if last is not None and pts <= last:
-                        pts = last + 1
-                    packet.pts = packet.dts = last = pts
-                    packet.stream = stream
-                    out.mux(packet)
-    return target
+    return join_as_concat(parts, folder / "joined.m4a", PART_SECONDS, RATE)
 
 
 @pytest.fixture(scope="module")
@@ -88,12 +70,6 @@ def _declared(path) -> int:
         return round(container.duration / 1e6 * RATE)
 
 
-def _run(source, folder, fmt, **options):
-    (result,) = run_spec(JobSpec.build(str(source), format=fmt, output=f"{folder}/", **options),
-                         backends={"local": LocalBackend()})
-    return result
-
-
 @pytest.fixture
 def parallel(monkeypatch):
     monkeypatch.setattr(segments, "MIN_SECONDS", 1.0)
@@ -104,7 +80,7 @@ def parallel(monkeypatch):
 def _serial(source, folder, fmt, monkeypatch, **options):
     with monkeypatch.context() as m:
         m.setattr(segments, "cores_free", lambda: 0.0)
-        result = _run(source, folder, fmt, **options)
+        result = run_local(source, folder, fmt, **options)
     assert not any("segments" in note for note in result.notes)
     return result
 
@@ -135,7 +111,7 @@ def test_an_unjoined_file_needs_no_correction(tmp_path):
 
 def test_a_joined_wav_in_segments_is_the_serial_wav(joined4, tmp_path, monkeypatch, parallel):
     serial = _serial(joined4, tmp_path / "serial", "wav", monkeypatch)
-    joined = _run(joined4, tmp_path / "joined", "wav")
+    joined = run_local(joined4, tmp_path / "joined", "wav")
     assert "encoded in 3 segments on 3 cores" in joined.notes  # no serial run after the workers'
     assert serial.verification.samples > _declared(joined4) + 1024  # audio past the declared end, kept
     assert joined.verification.samples == serial.verification.samples
@@ -147,7 +123,7 @@ def test_a_joined_flac_in_segments_decodes_to_the_serial_samples(joined4, tmp_pa
     import soundfile
 
     serial = _serial(joined4, tmp_path / "serial", "flac", monkeypatch)
-    joined = _run(joined4, tmp_path / "joined", "flac")
+    joined = run_local(joined4, tmp_path / "joined", "flac")
     assert "encoded in 3 segments on 3 cores" in joined.notes
     assert joined.verification.method == "evidence"
     expected, got = _decoded(serial.output), _decoded(joined.output)
@@ -163,7 +139,7 @@ def _snr(reference, decoded) -> float:
 
 def test_a_joined_mp3_in_segments_has_the_serial_length_and_quality(joined4, tmp_path, monkeypatch, parallel):
     serial = _serial(joined4, tmp_path / "serial", "mp3", monkeypatch, bitrate="192k")
-    joined = _run(joined4, tmp_path / "joined", "mp3", bitrate="192k")
+    joined = run_local(joined4, tmp_path / "joined", "mp3", bitrate="192k")
     assert "encoded in 3 segments on 3 cores" in joined.notes
     assert joined.verification.method == "evidence"
     source, expected, got = _decoded(joined4), _decoded(serial.output), _decoded(joined.output)
@@ -178,7 +154,7 @@ def test_two_parts_in_segments_keep_what_the_serial_loop_keeps(tmp_path, monkeyp
     monkeypatch.setattr(segments, "workers", lambda: workers)
     source = _joined(tmp_path, 2)
     serial = _serial(source, tmp_path / "serial", "wav", monkeypatch)
-    joined = _run(source, tmp_path / "joined", "wav")
+    joined = run_local(source, tmp_path / "joined", "wav")
     assert f"encoded in {workers} segments on {workers} cores" in joined.notes
     assert joined.output.read_bytes() == serial.output.read_bytes()
 
@@ -187,7 +163,7 @@ def test_audio_past_the_end_of_an_index_not_read_runs_serially(joined4, tmp_path
     # Without the index the worker cannot tell where its samples belong: the serial loop decides.
     monkeypatch.setattr(segments, "read_steps", lambda *_: None)
     serial = _serial(joined4, tmp_path / "serial", "wav", monkeypatch)
-    result = _run(joined4, tmp_path / "parallel", "wav")
+    result = run_local(joined4, tmp_path / "parallel", "wav")
     assert not any("segments" in note for note in result.notes)
     assert result.output.read_bytes() == serial.output.read_bytes()
 
@@ -211,7 +187,7 @@ def test_integer_samples_in_segments_are_the_serial_ones(tmp_path, monkeypatch, 
         for packet in stream.encode(None):
             out.mux(packet)
     serial = _serial(source, tmp_path / "serial", fmt, monkeypatch)
-    joined = _run(source, tmp_path / "joined", fmt)
+    joined = run_local(source, tmp_path / "joined", fmt)
     assert "encoded in 3 segments on 3 cores" in joined.notes
     if fmt == "wav":
         assert joined.output.read_bytes() == serial.output.read_bytes()

@@ -13,10 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from backends import LocalBackend
 from backends.local import segments
-from extractor import JobSpec
-from extractor.api import run_spec
+from tests.local_runs import run_local
 
 SECONDS = 24.0
 RATE = 48000
@@ -51,12 +49,6 @@ def _chirp(path, rate: int, channels: int):
     return path
 
 
-def _run(source, folder, fmt, **options):
-    (result,) = run_spec(JobSpec.build(str(source), format=fmt, output=f"{folder}/", **options),
-                         backends={"local": LocalBackend()})
-    return result
-
-
 @pytest.fixture
 def parallel(monkeypatch):
     monkeypatch.setattr(segments, "MIN_SECONDS", 1.0)
@@ -78,10 +70,10 @@ def test_a_segmented_flac_decodes_to_the_serial_flacs_samples(chirp_m4a, tmp_pat
     import soundfile
 
     monkeypatch.setattr(segments, "cores_free", lambda: 0.0)
-    serial = _run(chirp_m4a, tmp_path / "serial", "flac")
+    serial = run_local(chirp_m4a, tmp_path / "serial", "flac")
     monkeypatch.setattr(segments, "cores_free", lambda: 2.0)
     monkeypatch.setattr(segments, "workers", lambda: 3)  # three segments: two seams
-    joined = _run(chirp_m4a, tmp_path / "joined", "flac")
+    joined = run_local(chirp_m4a, tmp_path / "joined", "flac")
     assert not any("segments" in note for note in serial.notes)
     assert "encoded in 3 segments on 3 cores" in joined.notes
     assert joined.verification.method == "evidence"
@@ -108,7 +100,7 @@ def test_renumbered_frame_headers_grow_and_keep_valid_crcs():
         header = bytes([0xFF, 0xF8, 0xC9, 0x18]) + segment_flac._utf8_number(5)
         header += bytes([segment_flac._crc8(header)])
         frame = header + body + crc16.of(header + body).to_bytes(2, "big")
-        moved = segment_flac._renumbered(frame, number, crc16)
+        moved = b"".join(segment_flac._renumbered_parts(memoryview(frame), number, crc16))
         new_header = moved[:4 + len(coded) + 1]
         assert moved[4:4 + len(coded)] == coded and segment_flac._crc8(new_header[:-1]) == new_header[-1]
         assert int.from_bytes(moved[-2:], "big") == crc16.of(moved[:-2])  # computed without reading the body
@@ -123,7 +115,7 @@ def test_an_interrupt_while_joining_leaves_no_segment_files(chirp_m4a, tmp_path,
 
     monkeypatch.setattr(segment_flac, "join", interrupted)
     with pytest.raises(KeyboardInterrupt):
-        _run(chirp_m4a, tmp_path / "out", "flac")
+        run_local(chirp_m4a, tmp_path / "out", "flac")
     assert list((tmp_path / "out").iterdir()) == []  # no output, no segment, no scratch file
 
 
@@ -142,13 +134,13 @@ def test_a_segmented_mp3_has_the_serial_length_and_quality(chirp_m4a, tmp_path, 
     from backends.local import segment_mp3
 
     monkeypatch.setattr(segments, "cores_free", lambda: 0.0)
-    serial = _run(chirp_m4a, tmp_path / "serial", "mp3", bitrate="192k")
+    serial = run_local(chirp_m4a, tmp_path / "serial", "mp3", bitrate="192k")
     monkeypatch.setattr(segments, "cores_free", lambda: 2.0)
     monkeypatch.setattr(segments, "workers", lambda: 3)
     seams = []
     real = segment_mp3._seam
     monkeypatch.setattr(segment_mp3, "_seam", lambda a, b: seams.append(real(a, b)) or seams[-1])
-    joined = _run(chirp_m4a, tmp_path / "joined", "mp3", bitrate="192k")
+    joined = run_local(chirp_m4a, tmp_path / "joined", "mp3", bitrate="192k")
     assert "encoded in 3 segments on 3 cores" in joined.notes and len(seams) == 2 and None not in seams
     assert joined.verification.method == "evidence"
     source, expected, got = _decoded(chirp_m4a), _decoded(serial.output), _decoded(joined.output)
@@ -174,7 +166,7 @@ def test_an_mp3_without_a_seam_where_the_reservoirs_fit_runs_serially(chirp_m4a,
     from backends.local import segment_mp3
 
     monkeypatch.setattr(segment_mp3, "SEARCH", 0)  # no frame to try: no seam
-    result = _run(chirp_m4a, tmp_path, "mp3", bitrate="192k")
+    result = run_local(chirp_m4a, tmp_path, "mp3", bitrate="192k")
     assert not any("segments" in note for note in result.notes)
     assert result.verification.samples == round(SECONDS * RATE)
     assert [p.name for p in tmp_path.iterdir()] == ["lecture.mp3"]  # the segment files are gone
@@ -187,12 +179,12 @@ def test_a_segmented_mp3_at_44100_hz_mono_borrows_across_several_frames(tmp_path
 
     source = _chirp(tmp_path / "mono.m4a", 44100, 1)
     monkeypatch.setattr(segments, "cores_free", lambda: 0.0)
-    serial = _run(source, tmp_path / "serial", "mp3", bitrate="128k")
+    serial = run_local(source, tmp_path / "serial", "mp3", bitrate="128k")
     monkeypatch.setattr(segments, "cores_free", lambda: 2.0)
     seams = []
     real = segment_mp3._seam
     monkeypatch.setattr(segment_mp3, "_seam", lambda a, b: seams.append(real(a, b)) or seams[-1])
-    joined = _run(source, tmp_path / "joined", "mp3", bitrate="128k")
+    joined = run_local(source, tmp_path / "joined", "mp3", bitrate="128k")
     assert "encoded in 2 segments on 2 cores" in joined.notes and None not in seams
     expected, got = _decoded(serial.output), _decoded(joined.output)
     reference = _decoded(source)[:len(expected)]

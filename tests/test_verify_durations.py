@@ -15,6 +15,7 @@ from extractor import JobSpec
 from extractor.api import run_spec
 from extractor.errors import VerificationFailed
 from fixtures.generate import Tone, decode_track, make_media
+from fixtures.joined import join_as_concat
 
 PARTS, PART_SECONDS, RATE = 6, 2.0, 48000
 
@@ -24,25 +25,7 @@ def _joined(folder, count: int = PARTS):
     shifted by the parts before it, and a timestamp that would go back is bumped by one tick."""
     parts = [make_media(folder / f"part{k}.mp4", duration=PART_SECONDS, tones=[Tone(440.0, "aac")], video=None)
              for k in range(count)]
-    target = folder / "joined.mp4"
-    with av.open(str(target), "w") as out:
-        stream = None
-        last = None
-        for k, part in enumerate(parts):
-            with av.open(str(part)) as source:
-                audio = source.streams.audio[0]
-                if stream is None:
-                    stream = out.add_stream_from_template(audio)
-                for packet in source.demux(audio):
-                    if packet.size == 0:
-                        continue
-                    pts = packet.pts + 1024 + round(k * PART_SECONDS * RATE)
-                    if last is not None and pts <= last:
-                        pts = last + 1
-                    packet.pts = packet.dts = last = pts
-                    packet.stream = stream
-                    out.mux(packet)
-    return target
+    return join_as_concat(parts, folder / "joined.mp4", PART_SECONDS, RATE)
 
 
 @pytest.fixture(scope="module")
