@@ -226,3 +226,15 @@ def test_chunks_close_together_are_asked_for_in_one_range():
     far = mp4_copy.ADVICE_GAP + 1
     offsets = [0, 100, 110 + far, 120 + far]
     assert mp4_copy._advice(offsets, [10, 10, 10, 10]) == ([0, 2], [0, 110 + far], [110, 20])
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_a_source_that_shrinks_while_read_is_damage_and_leaves_nothing(media, tmp_path, monkeypatch, sparse):
+    from extractor.errors import DamagedInput
+
+    real = mp4_copy.os.pread
+    monkeypatch.setattr(mp4_copy.os, "pread", lambda fd, length, offset: real(fd, length, offset)[:-1])
+    monkeypatch.setattr(mp4_copy, "_sparse", lambda offsets, ends: sparse)
+    with pytest.raises(DamagedInput, match="ends inside its audio data"):
+        _copy(media["mp4_aac"], tmp_path, "shrunk")
+    assert not any((tmp_path / "shrunk").glob("*"))  # no partial output, no temp file

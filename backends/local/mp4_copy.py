@@ -49,7 +49,7 @@ KEEP_IN_TRAK = (b"tkhd", b"edts", b"mdia")  # a track's boxes the copy keeps (tr
 
 
 def suits(plan) -> bool:
-    """A whole-track copy of an MP4/MOV track into an M4A/MP4, with nothing to cut, shift or add."""
+    """A whole-track copy of an MP4/MOV track into an M4A, with nothing to cut, shift or add."""
     from extractor.policy import MOV_DEMUXER
 
     spec = plan.spec
@@ -115,8 +115,7 @@ def _copy(plan, destination: Path, moov: bytes, track: tuple[int, int], index, m
     major, compatible = BRANDS[plan.format.muxer]
     ftyp = _box(b"ftyp", major + struct.pack(">I", 512) + b"".join(compatible))
     payload = sum(lengths)
-    head = (struct.pack(">I4sQ", 1, b"mdat", payload + 16) if payload + 16 > 0xFFFFFFFF
-            else struct.pack(">I4s", payload + 8, b"mdat"))
+    head = _box_head(b"mdat", payload)
     with open(plan.source.path, "rb", buffering=0) as source, open(destination, "wb") as out:
         out.write(ftyp + head)
         crc = _copy_chunks(plan, source.fileno(), out, offsets, lengths)
@@ -325,6 +324,11 @@ def _media_header(moov: bytes, track: tuple[int, int], plan) -> bytes:
 
 
 def _box(kind: bytes, payload: bytes) -> bytes:
-    if len(payload) + 8 > 0xFFFFFFFF:
-        return struct.pack(">I4sQ", 1, kind, len(payload) + 16) + payload
-    return struct.pack(">I4s", len(payload) + 8, kind) + payload
+    return _box_head(kind, len(payload)) + payload
+
+
+def _box_head(kind: bytes, payload: int) -> bytes:
+    """A box's size and kind, with a 64-bit size when 32 bits cannot hold it."""
+    if payload + 8 > 0xFFFFFFFF:
+        return struct.pack(">I4sQ", 1, kind, payload + 16)
+    return struct.pack(">I4s", payload + 8, kind)

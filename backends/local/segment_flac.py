@@ -52,7 +52,7 @@ def _work(job):
     import soundfile
 
     from .segments import Reader, checked
-    from .sinks import _INT_SCALE, SoundfileSink, _to_int, planes_to_int
+    from .sinks import _INT_SCALE, SoundfileSink, planes_to_int
 
     bits = job.settings["bits"]
     dtype = np.dtype("int16" if bits == 16 else "int32")
@@ -65,10 +65,7 @@ def _work(job):
             out.title = job.settings["title"]
         buffers: dict = {}
         for _, planes in reader.blocks():
-            if planes.dtype.kind == "f":
-                block = planes_to_int(planes, dtype, buffers)
-            else:
-                block = _to_int(np.ascontiguousarray(planes.T), dtype)
+            block = planes_to_int(planes, dtype, buffers)
             out.write(block)
             written += len(block)
             if block.size:
@@ -143,11 +140,6 @@ def _utf8_number(value: int) -> bytes:
         length += 1
     tail = [0x80 | (value >> (6 * k)) & 0x3F for k in range(length - 2, -1, -1)]
     return bytes([(0xFF << (8 - length)) & 0xFF | value >> (6 * (length - 1))] + tail)
-
-
-def _renumbered(frame: bytes, number: int, crc16: _Crc16) -> bytes | None:
-    parts = _renumbered_parts(memoryview(frame), number, crc16)
-    return None if parts is None else b"".join(parts)
 
 
 def _renumbered_parts(frame: memoryview, number: int, crc16: _Crc16) -> tuple | None:

@@ -58,7 +58,7 @@ def _work(job):
     import numpy as np
 
     from .segments import Reader, checked
-    from .sinks import _to_int, planes_to_int
+    from .sinks import planes_to_int
 
     reader = Reader(job)
     written = crc = hashed = peak = 0
@@ -67,10 +67,7 @@ def _work(job):
     with open(job.settings["destination"], "r+b") as out:
         for at, planes in reader.blocks():
             # The serial sink's conversion (bytes identical), written and hashed from its buffer.
-            if planes.dtype.kind == "f":
-                block = planes_to_int(planes, int16, buffers)
-            else:
-                block = _to_int(np.ascontiguousarray(planes.T), int16)
+            block = planes_to_int(planes, int16, buffers)
             data = memoryview(np.ascontiguousarray(block)).cast("B")
             offset = HEADER + at * job.channels * 2
             os.pwrite(out.fileno(), data, offset)

@@ -214,7 +214,7 @@ class Reader:
         self.parts: list = [[] for _ in range(job.channels)]  # each channel's kept slices, for the next block
         self.count = self.at = 0
         self.dtype = None  # the planes' sample type, once the first frame shows they are planar
-        self.buffer = None
+        self.buffers: dict = {}  # the block handed out, reused (sinks.scratch)
 
     @property
     def ok(self) -> bool:
@@ -309,11 +309,10 @@ class Reader:
             return
         import numpy as np
 
-        dtype, count = self.parts[0][0].dtype, self.count
-        if self.buffer is None or self.buffer.dtype != dtype or self.buffer.shape[1] < count:
-            # Reused block after block: a fresh array each time costs the kernel's page faults.
-            self.buffer = np.empty((len(self.parts), count + count // 8), dtype)
-        planes = self.buffer[:, :count]
+        from .sinks import scratch
+
+        count, channels = self.count, len(self.parts)
+        planes = scratch(self.buffers, "block", channels * count, self.parts[0][0].dtype).reshape(channels, count)
         for c, part in enumerate(self.parts):
             np.concatenate(part, out=planes[c])
             part.clear()

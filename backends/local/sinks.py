@@ -324,13 +324,15 @@ def scratch(buffers: dict, name: str, size: int, dtype):
 
 
 def planes_to_int(planes, dtype, buffers: dict, name: str = "int"):
-    """Float planes (channels x samples) -> interleaved int samples (samples x channels), with
-    _to_int's arithmetic (float32 for 16-bit, float64 for 32-bit, then round and clip) but in
-    buffers reused block after block and with no separate interleaving pass: the scaling writes
-    each plane across. The serial sink and the parallel segments both convert with this, so
-    their bytes are the same."""
+    """Planes (channels x samples) -> interleaved int samples (samples x channels). Float ones
+    with _to_int's arithmetic (float32 for 16-bit, float64 for 32-bit, then round and clip) but
+    in buffers reused block after block and with no separate interleaving pass: the scaling
+    writes each plane across. The serial sink and the parallel segments both convert with this,
+    so their bytes are the same. Integer planes (ALAC, PCM sources) go through _to_int."""
     import numpy as np
 
+    if planes.dtype.kind != "f":
+        return _to_int(np.ascontiguousarray(planes.T), dtype)
     channels, total = planes.shape
     work_type = np.float32 if dtype == np.int16 else np.float64
     scale = work_type(_INT_SCALE[dtype.name])
