@@ -151,3 +151,32 @@ def assert_every_control_is_labelled(page) -> None:
         page.keyboard.press("Tab")
         reached.append(page.evaluate("document.activeElement.id || document.activeElement.textContent"))
     assert "choose" in reached and "path-input" in reached and "cloud" in reached
+
+
+def test_removal_keeps_the_focus_when_the_event_stream_is_quicker(server, page, tmp_path):
+    """The session's event stream may drop the card before the DELETE answers (CI saw it): the
+    keyboard focus still moves to the next card, not to the page's body."""
+    import time
+
+    video = phone_video(tmp_path)
+    page.goto(server.url)
+    cards = page.locator("article.file")
+    path_field = page.get_by_label("Or add a file already on this computer")
+    for count in (1, 2):
+        path_field.fill(str(video))
+        path_field.press("Enter")
+        expect(cards).to_have_count(count, timeout=30_000)
+
+    def answer_late(route):
+        response = route.fetch()  # the server removes the file and tells the event stream
+        time.sleep(1.5)  # the browser goes on meanwhile and drops the card from the stream's event
+        route.fulfill(response=response)
+
+    page.route("**/api/files/*", answer_late)
+    page.on("dialog", lambda dialog: dialog.accept())
+    remove = cards.first.get_by_role("button", name="Remove phone video (2).mp4 from the session")
+    remove.focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#status-line")).to_contain_text("Removed phone video (2).mp4")
+    expect(cards).to_have_count(1)
+    expect(cards.first.get_by_label("What do you want from phone video.mp4?")).to_be_focused()

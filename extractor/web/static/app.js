@@ -3,7 +3,9 @@
 // connection.js (token, api, events) and results.js (result cards) load before this file.
 "use strict";
 
-const state = { files: new Map(), jobs: new Map(), limits: null, interpreter: true };
+// removing: files this tab asked to remove; the session's event stream may drop their card
+// before the DELETE answers, and the keyboard focus must still move on then.
+const state = { files: new Map(), jobs: new Map(), limits: null, interpreter: true, removing: new Set() };
 const FINISHED = ["done", "failed", "cancelled", "interrupted"];
 const $ = (selector, root = document) => root.querySelector(selector);
 
@@ -212,15 +214,18 @@ async function removeFile(file, card, button) {
     ? `Forget ${file.name} and delete its results from the workspace? The file itself stays where it is.`
     : `Delete the uploaded copy of ${file.name} and its results from the workspace?`;
   if (!window.confirm(what)) return;
-  button.disabled = true;
+  button.disabled = true;  // a disabled button loses the focus: dropFileCard is told through state.removing
+  state.removing.add(file.id);
   try {
     await api(`/api/files/${encodeURIComponent(file.id)}`, { method: "DELETE" });
   } catch (error) {
+    state.removing.delete(file.id);
     button.disabled = false;
     $("#status-line").textContent = error.message;
     return;
   }
   dropFileCard(file.id, true);
+  state.removing.delete(file.id);
   $("#status-line").textContent = `Removed ${file.name} from the session.`;
 }
 
@@ -228,7 +233,7 @@ async function removeFile(file, card, button) {
 function dropFileCard(fileId, moveFocus) {
   const card = document.getElementById(`file-${fileId}`);
   if (!card) return;
-  const hadFocus = moveFocus || card.contains(document.activeElement);
+  const hadFocus = moveFocus || state.removing.has(fileId) || card.contains(document.activeElement);
   const next = card.nextElementSibling || card.previousElementSibling;
   card.remove();
   state.files.delete(fileId);
